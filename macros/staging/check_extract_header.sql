@@ -1,0 +1,30 @@
+{#-
+    Fail the build, naming the file and the missing or unexpected columns,
+    when the header of a user's extract at `path` is not `expected_columns`
+    (exact names, in order). Runs only at execution time.
+-#}
+{% macro check_extract_header(path, expected_columns) %}
+    {%- if execute -%}
+        {%- set described = run_query(
+            "describe select * from read_csv('" ~ path ~ "', header = true, all_varchar = true)"
+        ) -%}
+        {%- set found = described.columns[0].values() | list -%}
+        {%- if found != expected_columns -%}
+            {%- set missing = [] -%}
+            {%- set unexpected = [] -%}
+            {%- for column in expected_columns if column not in found -%}
+                {%- do missing.append(column) -%}
+            {%- endfor -%}
+            {%- for column in found if column not in expected_columns -%}
+                {%- do unexpected.append(column) -%}
+            {%- endfor -%}
+            {{ exceptions.raise_compiler_error(
+                path ~ ": the header is not the expected one. Missing columns: "
+                ~ (missing | join(", ") or "none") ~ "; unexpected columns: "
+                ~ (unexpected | join(", ") or "none")
+                ~ ((" (same columns, different order)") if not missing and not unexpected else "")
+                ~ ". Expected: " ~ (expected_columns | join(","))
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}

@@ -1,0 +1,12 @@
+{#-
+    Use a model's custom schema as it is (raw, staging) instead of dbt's
+    default "<target schema>_<custom schema>", so the warehouse reads
+    raw.*, staging.* and main.* (the public marts).
+-#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,131 @@
+{{ config(materialized='table') }}
+
+{%- set age = var('plausible_age') -%}
+{%- set score = var('plausible_credit_score') -%}
+{%- set property = var('plausible_property_score') -%}
+{%- set products = var('plausible_product_count') -%}
+
+with
+
+customers as (
+
+    select * from {{ ref('int_customers_unioned') }}
+
+),
+
+keyed as (
+
+    select
+        *,
+        customer_id || '-' || coalesce(city_code, 'UNK') as customer_key
+
+    from customers
+
+),
+
+checked as (
+
+    -- The first rule a row breaks is its quarantine reason; the order is
+    -- documented in _intermediate__docs.md.
+    select
+        *,
+        case
+            when unparsed_columns <> '' then 'unparsable_value'
+            when customer_id is null then 'missing_customer_id'
+            when city_raw is null or gender_raw is null or credit_score is null
+                or property_score is null or product_count is null
+                or has_credit_card is null or is_active is null
+                or estimated_salary is null or is_churned is null
+                then 'missing_value'
+            when city_code is null then 'unknown_city'
+            when gender is null then 'unknown_gender'
+            when age is null then 'missing_age'
+            when age not between {{ age[0] }} and {{ age[1] }} then 'implausible_age'
+            when credit_score not between {{ score[0] }} and {{ score[1] }} then 'implausible_credit_score'
+            when property_score not between {{ property[0] }} and {{ property[1] }}
+                then 'implausible_property_score'
+            when product_count not between {{ products[0] }} and {{ products[1] }}
+                then 'invalid_product_count'
+            when balance < 0 then 'negative_balance'
+            when estimated_salary <= 0 then 'nonpositive_salary'
+        end as validity_reason,
+        case
+            when unparsed_columns <> '' then 'not a number or 0/1 flag: ' || unparsed_columns
+            when city_code is null and city_raw is not null then 'city: ' || city_raw
+            when gender is null and gender_raw is not null then 'gender: ' || gender_raw
+        end as validity_detail
+
+    from keyed
+
+),
+
+ranked as (
+
+    -- Among valid rows only, so a broken first copy never hides a good one.
+    select
+        *,
+        case
+            when validity_reason is null
+                then row_number() over (
+                    partition by extract, customer_key, (validity_reason is null)
+                    order by source_row_number
+                )
+        end as key_occurrence,
+        case
+            when validity_reason is null
+                then row_number() over (
+                    partition by
+                        extract, customer_key, credit_score, gender, age, property_score,
+                        balance, product_count, has_credit_card, is_active,
+                        estimated_salary, is_churned, (validity_reason is null)
+                    order by source_row_number
+                )
+        end as row_occurrence
+
+    from checked
+
+),
+
+final as (
+
+    select
+        extract,
+        source_row_number,
+        customer_key,
+        customer_id,
+        city,
+        city_ru,
+        city_code,
+        city_raw,
+        gender,
+        gender_raw,
+        age,
+        credit_score,
+        property_score,
+        balance,
+        balance is not null as has_balance,
+        product_count,
+        has_credit_card,
+        is_active,
+        estimated_salary,
+        is_churned,
+        coalesce(
+            validity_reason,
+            case
+                when row_occurrence > 1 then 'duplicate_row'
+                when key_occurrence > 1 then 'duplicate_key'
+            end
+        ) as quarantine_reason,
+        coalesce(
+            validity_detail,
+            case
+                when key_occurrence > 1
+                    then 'customer_key ' || customer_key || ' already used by an earlier row'
+            end
+        ) as quarantine_detail
+
+    from ranked
+
+)
+
+select * from final

@@ -1,0 +1,47 @@
+{%- set path = var('bank_dataset_path', none) -%}
+{%- if path -%}
+    {{ check_extract_header(path, [
+        'userid', 'score', 'City', 'Gender', 'Age', 'Objects', 'Balance',
+        'Products', 'CreditCard', 'Loyalty', 'estimated_salary', 'Churn',
+    ]) }}
+{%- endif %}
+
+with
+
+source as (
+
+    select * from
+    {%- if path %} {{ source('extracts', 'bank_dataset') }}
+    {%- else %} {{ ref('bank_dataset') }}
+    {%- endif %}
+
+),
+
+renamed as (
+
+    select
+        row_number() over () as source_row_number,
+        "userid" as customer_id,
+        "score" as credit_score,
+        "City" as city,
+        "Gender" as gender,
+        "Age" as age,
+        "Objects" as property_score,
+        "Balance" as balance,
+        "Products" as product_count,
+        "CreditCard" as has_credit_card,
+        "Loyalty" as is_active,
+        "estimated_salary" as estimated_salary,
+        "Churn" as is_churned
+
+    from source
+
+),
+
+typed as (
+
+    {{ type_customer_columns('renamed', 'bank_dataset') }}
+
+)
+
+select * from typed
