@@ -22,10 +22,10 @@
 {#-
     The names of the columns (`columns`: a dict of column name to the type
     given to `parse_value`) whose value is present but does not parse, joined
-    by ", "; empty text when every value parsed.
+    by ", "; null when every value parsed.
 -#}
 {% macro unparsed_columns(columns) -%}
-    concat_ws(
+    nullif(concat_ws(
         ', ',
         {%- for column, type in columns.items() %}
             case
@@ -33,5 +33,5 @@
                     then '{{ column }}'
             end{{ "," if not loop.last }}
         {%- endfor %}
-    )
+    ), '')
 {%- endmacro %}

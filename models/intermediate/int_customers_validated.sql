@@ -30,7 +30,7 @@ checked as (
     select
         *,
         case
-            when unparsed_columns <> '' then 'unparsable_value'
+            when unparsed_columns is not null then 'unparsable_value'
             when customer_id is null then 'missing_customer_id'
             when city_raw is null or gender_raw is null or credit_score is null
                 or property_score is null or product_count is null
@@ -50,7 +50,7 @@ checked as (
             when estimated_salary <= 0 then 'nonpositive_salary'
         end as validity_reason,
         case
-            when unparsed_columns <> '' then 'not a number or 0/1 flag: ' || unparsed_columns
+            when unparsed_columns is not null then 'not a number or 0/1 flag: ' || unparsed_columns
             when city_code is null and city_raw is not null then 'city: ' || city_raw
             when gender is null and gender_raw is not null then 'gender: ' || gender_raw
         end as validity_detail
