@@ -32,7 +32,8 @@ checked as (
         case
             when unparsed_columns is not null then 'unparsable_value'
             when customer_id is null then 'missing_customer_id'
-            when city_raw is null or gender_raw is null or credit_score is null
+            when
+                city_raw is null or gender_raw is null or credit_score is null
                 or property_score is null or product_count is null
                 or has_credit_card is null or is_active is null
                 or estimated_salary is null or is_churned is null
@@ -103,12 +104,12 @@ final as (
         credit_score,
         property_score,
         balance,
-        balance is not null as has_balance,
         product_count,
         has_credit_card,
         is_active,
         estimated_salary,
         is_churned,
+        balance is not null as has_balance,
         coalesce(
             validity_reason,
             case

@@ -37,8 +37,8 @@ final as (
     select
         customer_counts.extract,
         case customer_counts.extract
-            when 'bank_scrooge' then nullif('{{ (var("bank_scrooge_path", none) or "") | replace("'", "''") }}', '')
-            when 'bank_dataset' then nullif('{{ (var("bank_dataset_path", none) or "") | replace("'", "''") }}', '')
+            when 'bank_scrooge' then {{ extract_source_path('bank_scrooge') }}
+            when 'bank_dataset' then {{ extract_source_path('bank_dataset') }}
         end as source_path,
         customer_counts.rows_read,
         customer_counts.customers,

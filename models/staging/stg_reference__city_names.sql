@@ -9,10 +9,10 @@ source as (
 renamed as (
 
     select
-        lower(trim(raw_city)) as raw_city,
         city,
         city_ru,
-        city_code
+        city_code,
+        lower(trim(raw_city)) as raw_city
 
     from source
 

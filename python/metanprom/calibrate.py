@@ -34,8 +34,15 @@ from metanprom.generator import (
 )
 
 COPULA_COLUMNS = (
-    "credit_score", "age", "property_score", "balance", "product_count",
-    "has_credit_card", "is_active", "estimated_salary", "gender",
+    "credit_score",
+    "age",
+    "property_score",
+    "balance",
+    "product_count",
+    "has_credit_card",
+    "is_active",
+    "estimated_salary",
+    "gender",
 )
 CONTINUOUS = ("balance", "estimated_salary")
 QUANTILE_GRID = np.concatenate([np.linspace(0.0, 0.99, 199), [0.9925, 0.995, 0.9975, 0.999, 1.0]])
@@ -49,9 +56,7 @@ def read_canonical(path: str | Path, fmt_name: str) -> pd.DataFrame:
         f'"{raw}" as {canon}' if canon in ("city", "gender") else f'try_cast("{raw}" as double) as {canon}'
         for raw, canon in fmt.canonical.items()
     )
-    frame = duckdb.sql(
-        f"select {select} from read_csv('{path}', header=true, all_varchar=true)"
-    ).df()
+    frame = duckdb.sql(f"select {select} from read_csv('{path}', header=true, all_varchar=true)").df()
     frame["gender"] = frame["gender"].map({g: i for i, g in enumerate(GENDER_CODES)}).astype(float)
     return frame
 
@@ -173,11 +178,14 @@ def _quirks(path: str | Path, fmt_name: str, real: pd.DataFrame) -> dict[str, An
         "duplicate_cities": duplicated_cities if len(duplicated_cities) == 2 else [],
         "missing_age_rate": round(float(real.loc[~dup_mask, "age"].isna().mean()), 6),
         "missing_age_rate_duplicated": round(float(real.loc[dup_mask, "age"].isna().mean()), 6)
-        if dup_mask.any() else 0.0,
+        if dup_mask.any()
+        else 0.0,
         "missing_age_churn_rate": round(float(real.loc[real["age"].isna(), "is_churned"].mean()), 4)
-        if real["age"].isna().any() else 0.0,
-        "invalid_products_every": int(round(len(real) / max((real["product_count"] == 0).sum(), 1)))
-        if (real["product_count"] == 0).any() else 0,
+        if real["age"].isna().any()
+        else 0.0,
+        "invalid_products_every": round(len(real) / max((real["product_count"] == 0).sum(), 1))
+        if (real["product_count"] == 0).any()
+        else 0,
     }
     if not quirks["duplicate_cities"]:
         quirks["duplicate_pair_rate"] = 0.0

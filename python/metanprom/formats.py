@@ -30,8 +30,18 @@ class ExtractFormat:
 BANK_SCROOGE = ExtractFormat(
     name="bank_scrooge",
     header=(
-        "USERID", "score", "city", "gender", "age", "equity", "balance",
-        "products", "credit_card", "last_activity", "EST_SALARY", "churn",
+        "USERID",
+        "score",
+        "city",
+        "gender",
+        "age",
+        "equity",
+        "balance",
+        "products",
+        "credit_card",
+        "last_activity",
+        "EST_SALARY",
+        "churn",
     ),
     canonical={
         "USERID": "customer_id",
@@ -53,8 +63,18 @@ BANK_SCROOGE = ExtractFormat(
 BANK_DATASET = ExtractFormat(
     name="bank_dataset",
     header=(
-        "userid", "score", "City", "Gender", "Age", "Objects", "Balance",
-        "Products", "CreditCard", "Loyalty", "estimated_salary", "Churn",
+        "userid",
+        "score",
+        "City",
+        "Gender",
+        "Age",
+        "Objects",
+        "Balance",
+        "Products",
+        "CreditCard",
+        "Loyalty",
+        "estimated_salary",
+        "Churn",
     ),
     canonical={
         "userid": "customer_id",
@@ -95,9 +115,6 @@ def check_header(path: str, columns: list[str], expected: str | None = None) -> 
         unexpected = [c for c in columns if c not in fmt.header]
         order = "" if missing or unexpected else " (same columns, different order)"
         messages.append(
-            f"as {fmt.name}: missing columns {missing or 'none'}, "
-            f"unexpected columns {unexpected or 'none'}{order}"
+            f"as {fmt.name}: missing columns {missing or 'none'}, unexpected columns {unexpected or 'none'}{order}"
         )
-    raise ExtractHeaderError(
-        f"{path}: the header matches no known extract format; " + "; ".join(messages)
-    )
+    raise ExtractHeaderError(f"{path}: the header matches no known extract format; " + "; ".join(messages))

@@ -43,16 +43,19 @@ from metanprom.formats import FORMATS, ExtractFormat
 CHUNK_ROWS = 250_000
 NUMERIC_GROUPED = ("credit_score", "age", "balance", "estimated_salary")
 CATEGORICAL_GROUPED = (
-    "city", "gender", "property_score", "product_count", "has_credit_card", "is_active",
+    "city",
+    "gender",
+    "property_score",
+    "product_count",
+    "has_credit_card",
+    "is_active",
 )
 GENDER_CODES = ("М", "Ж")
 
 
 def load_params(fmt: str) -> dict[str, Any]:
     """The stored generator parameters of a format."""
-    text = resources.files("metanprom").joinpath("generator_params", f"{fmt}.json").read_text(
-        encoding="utf-8"
-    )
+    text = resources.files("metanprom").joinpath("generator_params", f"{fmt}.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -141,7 +144,7 @@ def _chunk(params: dict[str, Any], start: int, n: int, total: int, seed: int, ch
     quirks = params["quirks"]
     # Customer ids: a bijection of the global row number onto a range about as
     # sparse as the real one, so ids are unique before the planted duplicates.
-    span = max(int(math.ceil(quirks["id_span_per_row"] * total)), total + 1)
+    span = max(math.ceil(quirks["id_span_per_row"] * total), total + 1)
     multiplier = 2_654_435_761
     while math.gcd(multiplier, span) != 1:
         span += 1
@@ -200,8 +203,8 @@ def _frame(fmt: ExtractFormat, params: dict[str, Any], chunk: Chunk) -> pd.DataF
             data[raw] = cols[canon]
         elif canon in ("credit_score", "age"):
             values = cols[canon]
-            data[raw] = values if as_float else pd.array(
-                np.where(np.isnan(values), 0, values).astype(np.int64), dtype="Int64"
+            data[raw] = (
+                values if as_float else pd.array(np.where(np.isnan(values), 0, values).astype(np.int64), dtype="Int64")
             )
             if not as_float:
                 data[raw][np.isnan(values)] = pd.NA
@@ -236,8 +239,7 @@ def generate(fmt_name: str, rows: int, out_path: str | os.PathLike[str], seed: i
                 frame = _frame(fmt, params, _chunk(params, start, n, rows, seed, chunk_no))
                 con.register("chunk_frame", frame)
                 con.execute(
-                    f"copy (select * from chunk_frame) to '{part}' "
-                    "(format csv, header false, nullstr '', quote '\"')"
+                    f"copy (select * from chunk_frame) to '{part}' (format csv, header false, nullstr '', quote '\"')"
                 )
                 con.unregister("chunk_frame")
                 with open(part, "rb") as piece:

@@ -4,21 +4,37 @@ with
 
 staged as (
 
-    select extract, count(*) as rows_in from {{ ref('stg_bank_scrooge__customers') }} group by extract
+    select
+        extract,
+        count(*) as rows_in
+    from {{ ref('stg_bank_scrooge__customers') }}
+    group by extract
     union all
-    select extract, count(*) as rows_in from {{ ref('stg_bank_dataset__customers') }} group by extract
+    select
+        extract,
+        count(*) as rows_in
+    from {{ ref('stg_bank_dataset__customers') }}
+    group by extract
 
 ),
 
 accepted as (
 
-    select extract, count(*) as rows_accepted from {{ ref('customers') }} group by extract
+    select
+        extract,
+        count(*) as rows_accepted
+    from {{ ref('customers') }}
+    group by extract
 
 ),
 
 quarantined as (
 
-    select extract, count(*) as rows_quarantined from {{ ref('customers_quarantined') }} group by extract
+    select
+        extract,
+        count(*) as rows_quarantined
+    from {{ ref('customers_quarantined') }}
+    group by extract
 
 ),
 

@@ -1,0 +1,13 @@
+{#-
+    The user's file an extract is read from, as a SQL string literal, or
+    null when the shipped seed is used.
+    Arguments: extract - bank_scrooge or bank_dataset.
+-#}
+{% macro extract_source_path(extract) -%}
+    {%- set path = var(extract ~ '_path', none) -%}
+    {%- if path -%}
+        '{{ path | replace("'", "''") }}'
+    {%- else -%}
+        cast(null as varchar)
+    {%- endif -%}
+{%- endmacro %}

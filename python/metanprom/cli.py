@@ -1,0 +1,83 @@
+"""The `metanprom` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from metanprom import pipeline
+from metanprom.formats import FORMATS
+from metanprom.generator import generate
+from metanprom.inputs import InputError
+from metanprom.settings import warehouse_path
+from metanprom.summary import summary_text
+from metanprom.warehouse import WarehouseMissingError
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
+    inputs = {"bank_scrooge": args.bank_scrooge, "bank_dataset": args.bank_dataset}
+    result = pipeline.build(inputs, warehouse)
+    print()
+    print(summary_text(result.warehouse, result.inputs))
+    print()
+    print(f"warehouse: {result.warehouse}")
+    print(f"done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    figures = generate(args.format, args.rows, args.out, seed=args.seed)
+    print(
+        f"wrote {figures['rows']:,} {args.format} rows to {args.out} "
+        f"({figures['bytes'] / 1e6:.1f} MB) in {figures['seconds']:.1f} s"
+    )
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    print(summary_text(Path(args.warehouse) if args.warehouse else None))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metanprom",
+        description="Churn analytics for the Metanprom bank: dbt on DuckDB with a Python layer.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="check the inputs, build and test the warehouse, print the summary")
+    run.add_argument("--bank-scrooge", metavar="PATH", help="a current-format extract (default: the shipped sample)")
+    run.add_argument("--bank-dataset", metavar="PATH", help="an older-format extract (default: the shipped sample)")
+    run.add_argument("--warehouse", metavar="PATH", help="the DuckDB file (default: $METANPROM_DUCKDB_PATH)")
+    run.set_defaults(func=_cmd_run)
+
+    gen = sub.add_parser("generate", help="write a synthetic extract with the project's generator")
+    gen.add_argument("--format", choices=sorted(FORMATS), required=True)
+    gen.add_argument("--rows", type=int, required=True)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--out", required=True, metavar="PATH")
+    gen.set_defaults(func=_cmd_generate)
+
+    summary = sub.add_parser("summary", help="print the summary of the built warehouse")
+    summary.add_argument("--warehouse", metavar="PATH")
+    summary.set_defaults(func=_cmd_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (InputError, pipeline.PipelineError, WarehouseMissingError, ValueError) as error:
+        print(f"metanprom {args.command}: {error}", file=sys.stderr)
+        print("nothing already built was changed.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

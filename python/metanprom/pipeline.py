@@ -1,0 +1,109 @@
+"""The main job: check the inputs, build the warehouse with dbt into a new file, swap it in.
+
+A failed run never touches the warehouse that was there before: dbt builds
+into `<warehouse>.building`, which replaces the old file only once every
+model and test has passed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from metanprom.formats import FORMATS
+from metanprom.inputs import prepare_input
+from metanprom.settings import PROJECT_DIR, WAREHOUSE_ENV, warehouse_path
+
+
+class PipelineError(RuntimeError):
+    """A step failed; the message says which and why. The previous warehouse is intact."""
+
+
+@dataclass
+class RunResult:
+    """What a run built and how long each step took."""
+
+    warehouse: Path
+    seconds: dict[str, float] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the project's virtual environment)."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(
+    args: list[str],
+    warehouse: Path,
+    dbt_vars: dict[str, str] | None = None,
+    log: Callable[[str], None] = print,
+) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command against `warehouse`; raise PipelineError with dbt's failures on error."""
+    command = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    env = {**os.environ, WAREHOUSE_ENV: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    log_dir = PROJECT_DIR / "logs"
+    log_dir.mkdir(exist_ok=True)
+    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
+    (log_dir / "metanprom-dbt.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+    if result.returncode != 0:
+        lines = (result.stdout + result.stderr).splitlines()
+        failures = [
+            line
+            for line in lines
+            if any(word in line for word in ("FAIL", "ERROR", "Error", "error:", "differs")) and "PASS=" not in line
+        ]
+        detail = "\n".join(failures[-25:]) or "\n".join(lines[-25:])
+        raise PipelineError(f"dbt {args[0]} failed (full log: {log_dir / 'metanprom-dbt.log'}):\n{detail}")
+    return result
+
+
+def build(
+    inputs: dict[str, str | os.PathLike[str] | None],
+    warehouse: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> RunResult:
+    """Build every model and run every dbt test into a fresh file, then swap it in as `warehouse`.
+
+    `inputs` maps an extract format to a user's file, or None for the shipped seed.
+    """
+    target = Path(warehouse) if warehouse else warehouse_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    result = RunResult(warehouse=target)
+    dbt_vars: dict[str, str] = {}
+    prepared_dir = target.parent / ".inputs"
+    started = time.perf_counter()
+    for name in FORMATS:
+        path = inputs.get(name)
+        if path is None:
+            result.inputs[name] = "shipped sample (seeds/)"
+            continue
+        prepared = prepare_input(Path(path), name, prepared_dir)
+        dbt_vars[f"{name}_path"] = str(prepared.path)
+        result.inputs[name] = str(path) + (f" ({'; '.join(prepared.notes)})" if prepared.notes else "")
+    result.seconds["check inputs"] = time.perf_counter() - started
+
+    building = target.with_name(target.name + ".building")
+    for leftover in (building, building.with_name(building.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    started = time.perf_counter()
+    log(f"building the warehouse with dbt build into {building.name} ...")
+    try:
+        run_dbt(["build"], building, dbt_vars, log=log)
+    except BaseException:
+        building.unlink(missing_ok=True)
+        building.with_name(building.name + ".wal").unlink(missing_ok=True)
+        raise
+    result.seconds["dbt build"] = time.perf_counter() - started
+    log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")
+    os.replace(building, target)
+    return result

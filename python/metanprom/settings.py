@@ -1,0 +1,24 @@
+"""Where things are: the dbt project, the warehouse file, the outputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The repository checkout that holds dbt_project.yml (the package is installed from it, editable).
+PROJECT_DIR = Path(os.environ.get("METANPROM_PROJECT_DIR", Path(__file__).resolve().parents[2]))
+
+#: The environment variable that names the DuckDB warehouse file (profiles.yml reads it too).
+WAREHOUSE_ENV = "METANPROM_DUCKDB_PATH"
+
+
+def warehouse_path() -> Path:
+    """The warehouse file: $METANPROM_DUCKDB_PATH, else warehouse/metanprom.duckdb in the project."""
+    configured = os.environ.get(WAREHOUSE_ENV)
+    return Path(configured).resolve() if configured else PROJECT_DIR / "warehouse" / "metanprom.duckdb"
+
+
+def output_dir() -> Path:
+    """Where exports and reports go: $METANPROM_OUTPUT_DIR, else output/ in the project."""
+    configured = os.environ.get("METANPROM_OUTPUT_DIR")
+    return Path(configured).resolve() if configured else PROJECT_DIR / "output"

@@ -1,0 +1,129 @@
+"""The main job end to end: dbt build on the shipped seeds and on the real extracts."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from metanprom import pipeline
+from metanprom.cli import main
+from metanprom.inputs import InputError
+from metanprom.settings import PROJECT_DIR
+from metanprom.warehouse import connect
+
+
+def _one(warehouse: Path, sql: str):
+    with connect(warehouse) as con:
+        return con.execute(sql).fetchall()
+
+
+def _headline(warehouse: Path) -> dict[str, dict[str, object]]:
+    rows = _one(
+        warehouse,
+        """
+        select
+            extract,
+            count(*) as rows_in,
+            count(*) filter (where age is null) as missing_age,
+            count(*) filter (where balance is null) as missing_balance,
+            (select count(*) from (
+                select customer_id from staging.int_customers_validated v
+                where v.extract = s.extract group by customer_id having count(*) > 1
+            )) as shared_ids
+        from staging.int_customers_validated s
+        group by extract
+        """,
+    )
+    return {r[0]: {"rows": r[1], "missing_age": r[2], "missing_balance": r[3], "shared_ids": r[4]} for r in rows}
+
+
+def _quarantine(warehouse: Path) -> dict[tuple[str, str], int]:
+    rows = _one(warehouse, "select extract, quarantine_reason, count(*) from customers_quarantined group by all")
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def _accounted(warehouse: Path) -> dict[str, tuple[int, int, int]]:
+    rows = _one(
+        warehouse,
+        """
+        select s.extract, s.rows_read,
+            (select count(*) from customers c where c.extract = s.extract),
+            (select count(*) from customers_quarantined q where q.extract = s.extract)
+        from extract_summary s
+        """,
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def test_shipped_seeds_build_and_reconcile(shipped_warehouse: Path) -> None:
+    accounted = _accounted(shipped_warehouse)
+    assert set(accounted) == {"bank_scrooge", "bank_dataset"}
+    for rows_in, customers, quarantined in accounted.values():
+        assert rows_in == 10_000
+        assert rows_in == customers + quarantined
+    headline = _headline(shipped_warehouse)
+    assert headline["bank_scrooge"]["shared_ids"] > 0
+    assert headline["bank_dataset"]["shared_ids"] == 0
+    quarantine = _quarantine(shipped_warehouse)
+    assert quarantine[("bank_scrooge", "missing_age")] == headline["bank_scrooge"]["missing_age"]
+    assert quarantine[("bank_scrooge", "invalid_product_count")] == 1
+
+
+def test_real_extracts_every_row_accounted_for(real_warehouse: Path) -> None:
+    assert _accounted(real_warehouse) == {
+        "bank_scrooge": (10_000, 9_973, 27),
+        "bank_dataset": (10_000, 10_000, 0),
+    }
+
+
+def test_real_extracts_headline_counts(real_warehouse: Path) -> None:
+    assert _headline(real_warehouse) == {
+        "bank_scrooge": {"rows": 10_000, "missing_age": 26, "missing_balance": 2_295, "shared_ids": 73},
+        "bank_dataset": {"rows": 10_000, "missing_age": 0, "missing_balance": 3_617, "shared_ids": 0},
+    }
+    assert _quarantine(real_warehouse) == {
+        ("bank_scrooge", "missing_age"): 26,
+        ("bank_scrooge", "invalid_product_count"): 1,
+    }
+    # Shared ids are different people in two cities: both kept, keyed by id and city.
+    pairs = _one(
+        real_warehouse,
+        "select count(*) from (select customer_id from customers where extract = 'bank_scrooge' "
+        "group by customer_id having count(distinct city_code) = 2)",
+    )
+    assert pairs == [(73 - 23,)]
+
+
+def test_foreign_header_is_refused_before_anything_is_built(tmp_path: Path) -> None:
+    bad = tmp_path / "mine.csv"
+    bad.write_text("USERID,score,city\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        pipeline.build({"bank_scrooge": bad}, tmp_path / "w.duckdb", log=lambda _: None)
+    assert str(bad) in str(error.value)
+    assert "missing columns ['gender'" in str(error.value)
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_failed_build_leaves_the_previous_warehouse_as_it_was(shipped_warehouse: Path, tmp_path: Path) -> None:
+    target = tmp_path / "w.duckdb"
+    target.write_bytes(shipped_warehouse.read_bytes())
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    broken = tmp_path / "broken.csv"
+    seed = (PROJECT_DIR / "seeds" / "bank_dataset.csv").read_text(encoding="utf-8").splitlines()
+    broken.write_text("\n".join([*seed[:50], seed[50] + ",1,2,3", *seed[51:100]]) + "\n", encoding="utf-8")
+    with pytest.raises(pipeline.PipelineError, match="dbt build failed"):
+        pipeline.build({"bank_dataset": broken}, target, log=lambda _: None)
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+    assert not target.with_name(target.name + ".building").exists()
+
+
+def test_cli_reports_a_bad_extract_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    code = main(["run", "--bank-dataset", str(empty), "--warehouse", str(tmp_path / "w.duckdb")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{empty}: the file is empty" in err
+    assert "Traceback" not in err
