@@ -90,17 +90,20 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The whole rule of a definition row (1 to 3 conditions, all must hold) as SQL. -#}
-{% macro segment_rule(row) -%}
+{#-
+    The whole rule of a definition row (1 to 3 conditions, all must hold, and
+    its extracts) as SQL; `skip` (1-3) leaves one condition out.
+-#}
+{% macro segment_rule(row, skip=none) -%}
     {%- set conditions = [] -%}
     {%- for i in [1, 2, 3] -%}
         {%- set feature = row['feature_' ~ i] -%}
-        {%- if feature is not none and (feature | string | trim) != '' -%}
+        {%- if feature is not none and (feature | string | trim) != '' and i != skip -%}
             {%- do conditions.append(segment_condition(
                 row['segment_id'], feature | string | trim, row['operator_' ~ i] | string | trim, row['value_' ~ i])) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if conditions | length == 0 -%}
+    {%- if conditions | length == 0 and skip is none -%}
         {{ exceptions.raise_compiler_error(
             "segment_definitions, segment " ~ row['segment_id'] ~ ": a rule needs at least one condition") }}
     {%- endif -%}
@@ -110,7 +113,35 @@
         {%- for e in extracts.split('|') -%}{%- do listed.append("'" ~ e | trim ~ "'") -%}{%- endfor -%}
         {%- do conditions.insert(0, 'extract in (' ~ listed | join(', ') ~ ')') -%}
     {%- endif -%}
-    ({{ conditions | join(') and (') }})
+    {%- if conditions | length == 0 -%}
+        (true)
+    {%- else -%}
+        ({{ conditions | join(') and (') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The numeric thresholds of a definition row, for cut-point scans: a list
+    of dicts with index (1-3), feature, operator and cut (a `between` gives
+    two: >= low and <= high).
+-#}
+{% macro segment_thresholds(row) -%}
+    {%- set found = [] -%}
+    {%- for i in [1, 2, 3] -%}
+        {%- set feature = row['feature_' ~ i] -%}
+        {%- if feature is not none and segment_rule_features().get(feature | string | trim) == 'number' -%}
+            {%- set operator = row['operator_' ~ i] | string | trim -%}
+            {%- set value = row['value_' ~ i] | string | trim -%}
+            {%- if operator in ['<', '<=', '>', '>='] -%}
+                {%- do found.append({'index': i, 'feature': feature | trim, 'operator': operator, 'cut': value}) -%}
+            {%- elif operator == 'between' -%}
+                {%- set bounds = value.split('..') -%}
+                {%- do found.append({'index': i, 'feature': feature | trim, 'operator': '>=', 'cut': bounds[0]}) -%}
+                {%- do found.append({'index': i, 'feature': feature | trim, 'operator': '<=', 'cut': bounds[1]}) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found) }}
 {%- endmacro %}
 
 {#- Scheme names in definition order, each with is_exclusive and its rows. -#}

@@ -1,0 +1,9 @@
+"""Churn either side of every candidate cut of each numeric threshold in the segment definitions."""
+
+from metanprom.segments import scan_cut_points
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    histograms = dbt.ref("int_segment_cut_histograms").df()
+    return scan_cut_points(histograms, alpha=float(dbt.config.get("alpha", 0.05)))

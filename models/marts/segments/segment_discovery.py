@@ -1,0 +1,9 @@
+"""Candidate churn-prone segments of one to three features, tested against the rest with Holm's correction."""
+
+from metanprom.segments import discover_segments
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    candidates = dbt.ref("int_segment_candidates").df()
+    return discover_segments(candidates, alpha=float(dbt.config.get("alpha", 0.05)))

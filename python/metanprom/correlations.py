@@ -1,0 +1,95 @@
+"""Feature correlations: each feature against churn and pairwise (Pearson, Spearman, phik)."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import pandas as pd
+import phik  # noqa: F401  (registers the DataFrame.phik_matrix accessor)
+from phik import phik_matrix, significance_matrix
+from scipy import stats
+
+NUMERIC = ("age", "credit_score", "property_score", "balance", "product_count", "estimated_salary")
+FLAGS = ("has_credit_card", "is_active", "has_balance", "is_churned")
+CATEGORICAL = ("city_code", "gender")
+#: Above this many customers per extract the statistics use a fixed random sample of this size.
+SAMPLE_ROWS = 200_000
+#: phik and its (asymptotic) significance use a smaller sample.
+PHIK_SAMPLE_ROWS = 20_000
+
+
+def _encoded(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[list(NUMERIC)].astype(float).copy()
+    for flag in FLAGS:
+        out[flag] = frame[flag].astype(float)
+    out["gender_female"] = (frame["gender"] == "F").astype(float)
+    for code in sorted(frame["city_code"].dropna().unique()):
+        out[f"city_{code.lower()}"] = (frame["city_code"] == code).astype(float)
+    return out
+
+
+def feature_correlations(frame: pd.DataFrame, extract: str, seed: int = 0) -> pd.DataFrame:
+    """One row per pair of features of one extract (churn included as a feature).
+
+    Pearson and Spearman on numeric, 0/1 and one-hot columns (pairs with a
+    missing balance use the customers who have one); phik on the original
+    columns (numeric ones as interval), with its significance as a z-score.
+    """
+    customers_total = len(frame)
+    if customers_total > SAMPLE_ROWS:
+        frame = frame.sample(n=SAMPLE_ROWS, random_state=seed)
+    encoded = _encoded(frame)
+    rows = []
+    for a, b in itertools.combinations(encoded.columns, 2):
+        pair = encoded[[a, b]].dropna()
+        if len(pair) < 3 or pair[a].nunique() < 2 or pair[b].nunique() < 2:
+            continue
+        pearson, pearson_p = stats.pearsonr(pair[a], pair[b])
+        spearman, spearman_p = stats.spearmanr(pair[a], pair[b])
+        rows.append(
+            {
+                "feature_a": a,
+                "feature_b": b,
+                "customers_used": len(pair),
+                "pearson": float(pearson),
+                "pearson_p_value": float(pearson_p),
+                "spearman": float(spearman),
+                "spearman_p_value": float(spearman_p),
+            }
+        )
+    result = pd.DataFrame(rows)
+
+    phik_frame = frame[[*NUMERIC, *FLAGS, *CATEGORICAL]].copy()
+    for flag in FLAGS:
+        phik_frame[flag] = phik_frame[flag].astype(int)
+    phik_frame["balance"] = phik_frame["balance"].fillna(-1.0)  # "no balance" as its own bin
+    interval = ["age", "credit_score", "balance", "estimated_salary"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        matrix = phik_matrix(phik_frame, interval_cols=interval, verbose=False, njobs=1)
+        small = phik_frame.sample(n=min(len(phik_frame), PHIK_SAMPLE_ROWS), random_state=seed)
+        significance = significance_matrix(
+            small, interval_cols=interval, verbose=False, njobs=1, significance_method="asymptotic"
+        )
+    phik_rows = []
+    for a, b in itertools.combinations(matrix.columns, 2):
+        phik_rows.append(
+            {
+                "phik_feature_a": a,
+                "phik_feature_b": b,
+                "phik": float(matrix.loc[a, b]),
+                "phik_significance_z": float(significance.loc[a, b]),
+            }
+        )
+    phik_result = pd.DataFrame(phik_rows)
+    mapping = {"gender": "gender_female"}
+    phik_result["feature_a"] = phik_result["phik_feature_a"].replace(mapping)
+    phik_result["feature_b"] = phik_result["phik_feature_b"].replace(mapping)
+    merged = result.merge(
+        phik_result.drop(columns=["phik_feature_a", "phik_feature_b"]), on=["feature_a", "feature_b"], how="outer"
+    )
+    merged.insert(0, "extract", extract)
+    merged["customers_in_extract"] = customers_total
+    merged["is_churn_pair"] = (merged["feature_a"] == "is_churned") | (merged["feature_b"] == "is_churned")
+    return merged.sort_values(["is_churn_pair", "feature_a", "feature_b"], ascending=[False, True, True])

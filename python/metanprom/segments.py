@@ -1,0 +1,124 @@
+"""Segment statistics that need a test: cut-point scans and segment discovery.
+
+Both work on small aggregates that DuckDB computed (histograms, grouping
+sets), never on customer rows, so their cost does not grow with the extract.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportions_ztest
+
+DISCOVERY_FEATURES = (
+    "city", "gender", "product_count", "property_score", "has_credit_card", "is_active", "has_balance",
+    "age_band", "credit_score_band", "balance_band", "estimated_salary_band",
+)  # fmt: skip
+MAX_CANDIDATES = 120
+
+
+def two_proportion_test(churned_a: int, n_a: int, churned_b: int, n_b: int) -> tuple[float, float]:
+    """z statistic and two-sided p-value of churn in A vs B (pooled two-proportion z-test)."""
+    if n_a == 0 or n_b == 0:
+        return float("nan"), float("nan")
+    total = churned_a + churned_b
+    if total in (0, n_a + n_b):
+        return 0.0, 1.0
+    z, p = proportions_ztest(np.array([churned_a, churned_b]), np.array([n_a, n_b]))
+    return float(z), float(p)
+
+
+def scan_cut_points(histograms: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Churn either side of every candidate cut of each segment threshold.
+
+    `histograms`: one row per (extract, scheme, segment_id, feature, operator,
+    chosen_cut, value) with `customers` and `churned`: the segment's population
+    (its other conditions) by value of the thresholded feature. The left side
+    of a cut t is `value <= t` for the operators <= and >, `value < t` for
+    >= and <. Candidates: the distinct values between the 5th and 95th
+    percentile of the population (at most MAX_CANDIDATES, evenly spread), and
+    the chosen cut itself.
+    """
+    keys = ["extract", "scheme", "segment_id", "feature", "operator", "chosen_cut"]
+    out = []
+    for key, group in histograms.groupby(keys, sort=True):
+        operator, chosen = key[4], float(key[5])
+        group = group.sort_values("value")
+        values = group["value"].to_numpy(dtype=float)
+        n = group["customers"].to_numpy(dtype=np.int64)
+        churned = group["churned"].to_numpy(dtype=np.int64)
+        cum_share = np.cumsum(n) / n.sum()
+        inner = values[(cum_share >= 0.05) & (cum_share <= 0.95)]
+        if len(inner) > MAX_CANDIDATES:
+            inner = inner[np.linspace(0, len(inner) - 1, MAX_CANDIDATES).round().astype(int)]
+        candidates = np.unique(np.append(inner, chosen))
+        inclusive = operator in ("<=", ">")
+        for cut in candidates:
+            left = values <= cut if inclusive else values < cut
+            n_left, c_left = int(n[left].sum()), int(churned[left].sum())
+            n_right, c_right = int(n[~left].sum()), int(churned[~left].sum())
+            if n_left == 0 or n_right == 0:
+                continue
+            z, p = two_proportion_test(c_left, n_left, c_right, n_right)
+            out.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "candidate_cut": float(cut),
+                    "is_chosen_cut": bool(np.isclose(cut, chosen)),
+                    "customers_left": n_left,
+                    "churn_rate_left": c_left / n_left,
+                    "customers_right": n_right,
+                    "churn_rate_right": c_right / n_right,
+                    "churn_rate_difference": c_right / n_right - c_left / n_left,
+                    "z_statistic": z,
+                    "p_value": p,
+                    "is_significant": bool(p < alpha),
+                }
+            )
+    frame = pd.DataFrame(out)
+    if frame.empty:
+        return frame
+    frame["abs_z_rank"] = (
+        frame.groupby(keys)["z_statistic"].transform(lambda s: s.abs().rank(ascending=False, method="min"))
+    ).astype("int64")
+    return frame
+
+
+def discover_segments(candidates: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Test every candidate segment against the rest of its extract; Holm over all of them.
+
+    `candidates`: one row per (extract, feature combination, values) with
+    `customers`, `churned`, `bank_customers`, `bank_churned`. Adds the
+    two-proportion z-test of the segment vs the rest, the Holm-adjusted
+    p-value over every candidate of the extract, lift, excess churners and
+    the rank among significant ones by excess churners.
+    """
+    if candidates.empty:
+        return candidates.assign(
+            churn_rate=[], bank_churn_rate=[], lift=[], excess_churners=[], z_statistic=[], p_value=[],
+            p_value_holm=[], is_significant=[], discovery_rank=[],
+        )  # fmt: skip
+    frame = candidates.copy()
+    stats = [
+        two_proportion_test(c, n, bc - c, bn - n)
+        for c, n, bc, bn in zip(
+            frame["churned"], frame["customers"], frame["bank_churned"], frame["bank_customers"], strict=True
+        )
+    ]
+    frame["z_statistic"] = [s[0] for s in stats]
+    frame["p_value"] = [s[1] for s in stats]
+    frame["churn_rate"] = frame["churned"] / frame["customers"]
+    frame["bank_churn_rate"] = frame["bank_churned"] / frame["bank_customers"]
+    frame["lift"] = frame["churn_rate"] / frame["bank_churn_rate"]
+    frame["excess_churners"] = frame["churned"] - frame["customers"] * frame["bank_churn_rate"]
+    frame["p_value_holm"] = np.nan
+    for _, index in frame.groupby("extract").groups.items():
+        pvals = frame.loc[index, "p_value"].fillna(1.0).to_numpy()
+        frame.loc[index, "p_value_holm"] = multipletests(pvals, alpha=alpha, method="holm")[1]
+    frame["is_significant"] = (frame["p_value_holm"] < alpha) & (frame["churn_rate"] > frame["bank_churn_rate"])
+    frame["discovery_rank"] = (
+        frame["excess_churners"].where(frame["is_significant"]).groupby(frame["extract"]).rank(ascending=False)
+    )
+    frame["discovery_rank"] = frame["discovery_rank"].round().astype("Int64")
+    return frame
