@@ -23,7 +23,12 @@
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set table = run_query('select * from ' ~ ref('stg_reference__segment_definitions') ~ ' order by scheme, precedence') -%}
+    {%- set relation = ref('stg_reference__segment_definitions') -%}
+    {%- if load_relation(relation) is none -%}
+        {#- not built yet (e.g. a linter compiling against an empty warehouse) -#}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set table = run_query('select * from ' ~ relation ~ ' order by scheme, precedence') -%}
     {%- set rows = [] -%}
     {%- for row in table.rows -%}
         {%- set item = {} -%}

@@ -52,6 +52,7 @@ histograms as (
         cast(null as double) as value,
         cast(null as bigint) as customers,
         cast(null as bigint) as churned
+    from customers
     where false
 
 )

@@ -9,17 +9,17 @@ source as (
 renamed as (
 
     select
-        trim(scheme) as scheme,
         scheme_is_exclusive,
-        trim(segment_id) as segment_id,
         precedence,
-        coalesce(nullif(trim(extracts), ''), 'all') as extracts,
         name_en,
         name_ru,
         description_en,
         description_ru,
         offer_en,
         offer_ru,
+        trim(scheme) as scheme,
+        trim(segment_id) as segment_id,
+        coalesce(nullif(trim(extracts), ''), 'all') as extracts,
         trim(feature_1) as feature_1,
         trim(operator_1) as operator_1,
         trim(value_1) as value_1,

@@ -45,6 +45,7 @@ assigned as (
         cast(null as varchar) as segment_id,
         cast(null as varchar) as matched_segment_ids,
         cast(null as boolean) as is_churned
+    from customers
     where false
 
 ),

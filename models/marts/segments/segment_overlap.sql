@@ -41,6 +41,7 @@ pairs as (
         cast(null as bigint) as customers_a,
         cast(null as bigint) as customers_b,
         cast(null as bigint) as customers_in_both
+    from customers
     where false
 
 ),

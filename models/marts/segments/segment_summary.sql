@@ -43,7 +43,8 @@ counts as (
                 count(*) as customers,
                 count(*) filter (where is_churned) as churned,
                 {%- if segment and not scheme.is_exclusive and scheme.segments | length > 1 %}
-                    count(*) filter (where
+                    count(*) filter (
+                        where
                         {%- for other in scheme.segments if other.segment_id != segment.segment_id %}
                             {{ 'or' if not loop.first }} coalesce({{ segment_rule(other) }}, false)
                         {%- endfor %}
@@ -69,6 +70,7 @@ counts as (
         cast(null as bigint) as customers,
         cast(null as bigint) as churned,
         cast(null as bigint) as overlapping_customers
+    from customers
     where false
 
 ),
@@ -104,12 +106,6 @@ final as (
         measured.scheme,
         measured.scheme_is_exclusive,
         measured.segment_id,
-        coalesce(definitions.name_en, 'Unassigned') as segment_name,
-        coalesce(definitions.name_ru, 'Вне сегментов') as segment_name_ru,
-        coalesce(definitions.description_en, 'Customers no rule of the scheme applies to')
-            as segment_description,
-        coalesce(definitions.description_ru, 'Клиенты, к которым не подходит ни одно правило схемы')
-            as segment_description_ru,
         definitions.precedence,
         measured.rule_sql,
         measured.customers,
@@ -119,15 +115,21 @@ final as (
         measured.churn_rate_ci_low,
         measured.churn_rate_ci_high,
         measured.bank_churn_rate,
-        measured.churn_rate / nullif(measured.bank_churn_rate, 0) as lift,
         measured.excess_churners,
+        measured.overlapping_customers,
+        definitions.offer_en,
+        definitions.offer_ru,
+        coalesce(definitions.name_en, 'Unassigned') as segment_name,
+        coalesce(definitions.name_ru, 'Вне сегментов') as segment_name_ru,
+        coalesce(definitions.description_en, 'Customers no rule of the scheme applies to')
+            as segment_description,
+        coalesce(definitions.description_ru, 'Клиенты, к которым не подходит ни одно правило схемы')
+            as segment_description_ru,
+        measured.churn_rate / nullif(measured.bank_churn_rate, 0) as lift,
         measured.churn_rate_ci_low > measured.bank_churn_rate as is_above_bank_rate,
         rank() over (
             partition by measured.extract, measured.scheme order by measured.excess_churners desc
-        ) as priority_rank,
-        measured.overlapping_customers,
-        definitions.offer_en,
-        definitions.offer_ru
+        ) as priority_rank
 
     from measured
     left join definitions
