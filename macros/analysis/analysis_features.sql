@@ -36,12 +36,14 @@
 -#}
 {% macro wilson_bound(successes, trials, bound, z=1.959963984540054) -%}
     {%- set sign = '-' if bound == 'lower' else '+' -%}
-    (
+    {%- set p_hat = '((' ~ successes ~ ') / (' ~ trials ~ ')::double)' -%}
+    {#- The interval always holds the observed rate; least/greatest only absorb rounding. -#}
+    {{ 'least' if bound == 'lower' else 'greatest' }}(
+        {{ p_hat }},
         (
-            ({{ successes }}) / ({{ trials }})::double + {{ z }}^2 / (2 * ({{ trials }}))
+            {{ p_hat }} + {{ z }}^2 / (2 * ({{ trials }}))
             {{ sign }} {{ z }} * sqrt(
-                ({{ successes }}) / ({{ trials }})::double * (1 - ({{ successes }}) / ({{ trials }})::double)
-                / ({{ trials }}) + {{ z }}^2 / (4 * ({{ trials }})^2)
+                {{ p_hat }} * (1 - {{ p_hat }}) / ({{ trials }}) + {{ z }}^2 / (4 * ({{ trials }})^2)
             )
         ) / (1 + {{ z }}^2 / ({{ trials }}))
     )

@@ -10,10 +10,11 @@ from pathlib import Path
 from metanprom import pipeline
 from metanprom.formats import FORMATS
 from metanprom.generator import generate
+from metanprom.hypotheses import RegistryError, UnsuitableTestError, load_registry, results_table, run_registry
 from metanprom.inputs import InputError
 from metanprom.settings import warehouse_path
 from metanprom.summary import summary_text
-from metanprom.warehouse import WarehouseMissingError
+from metanprom.warehouse import WarehouseMissingError, connect
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -35,6 +36,18 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         f"wrote {figures['rows']:,} {args.format} rows to {args.out} "
         f"({figures['bytes'] / 1e6:.1f} MB) in {figures['seconds']:.1f} s"
     )
+    return 0
+
+
+def _cmd_hypotheses(args: argparse.Namespace) -> int:
+    registry = load_registry(args.registry)
+    with connect(Path(args.warehouse) if args.warehouse else None) as con:
+        frame = run_registry(con.table("customers"), registry, ids=args.id or None, extracts=args.extract or None)
+    print(results_table(frame))
+    if args.sentences:
+        print()
+        for row in frame.to_dict("records"):
+            print(f"{row['hypothesis_id']} ({row['extract']}): {row['conclusion_' + args.lang]}")
     return 0
 
 
@@ -63,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True, metavar="PATH")
     gen.set_defaults(func=_cmd_generate)
 
+    hyp = sub.add_parser("hypotheses", help="run the hypothesis registry on the built warehouse and print the results")
+    hyp.add_argument("--id", action="append", help="run only this hypothesis (repeatable)")
+    hyp.add_argument("--extract", action="append", choices=sorted(FORMATS), help="only this extract (repeatable)")
+    hyp.add_argument("--registry", metavar="PATH", help="a registry file (default: the project's hypotheses.yml)")
+    hyp.add_argument("--warehouse", metavar="PATH")
+    hyp.add_argument("--sentences", action="store_true", help="also print each conclusion")
+    hyp.add_argument("--lang", choices=["en", "ru"], default="en", help="language of the conclusions")
+    hyp.set_defaults(func=_cmd_hypotheses)
+
     summary = sub.add_parser("summary", help="print the summary of the built warehouse")
     summary.add_argument("--warehouse", metavar="PATH")
     summary.set_defaults(func=_cmd_summary)
@@ -73,7 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (InputError, pipeline.PipelineError, WarehouseMissingError, ValueError) as error:
+    except (
+        InputError,
+        pipeline.PipelineError,
+        WarehouseMissingError,
+        RegistryError,
+        UnsuitableTestError,
+        ValueError,
+    ) as error:
         print(f"metanprom {args.command}: {error}", file=sys.stderr)
         print("nothing already built was changed.", file=sys.stderr)
         return 1

@@ -1,0 +1,9 @@
+"""Every hypothesis of the registry (python/metanprom/hypotheses.yml) tested on every extract it applies to."""
+
+from metanprom.hypotheses import run_registry
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    dbt.ref("customer_segments")  # hypotheses may compare a segment with the rest
+    return run_registry(dbt.ref("customers"))

@@ -1,0 +1,190 @@
+"""Hypothesis registry: validation, test choice, reference p-values, error rates, sentences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.stats.weightstats import ttest_ind as sm_ttest_ind
+
+from metanprom.generator import generate
+from metanprom.hypotheses import (
+    RegistryError,
+    UnsuitableTestError,
+    choose_test,
+    load_groups,
+    load_registry,
+    run_registry,
+    run_test,
+)
+from metanprom.warehouse import connect
+
+
+def _reference_p(test: str, a: np.ndarray, b: np.ndarray) -> float:
+    """The same p-value by another route (not the function the project calls)."""
+    if test == "mann_whitney":
+        # normal approximation of U with tie correction and continuity, from ranks
+        ranks = stats.rankdata(np.concatenate([a, b]))
+        n1, n2 = len(a), len(b)
+        u = ranks[:n1].sum() - n1 * (n1 + 1) / 2
+        mu = n1 * n2 / 2
+        sigma = np.sqrt(n1 * n2 / 12 * ((n1 + n2 + 1) - _tie_term(ranks, n1 + n2)))
+        z = (abs(u - mu) - 0.5) / sigma
+        return float(2 * stats.norm.sf(z))
+    if test == "welch_t":
+        return float(sm_ttest_ind(a, b, usevar="unequal")[1])
+    if test == "two_proportion_z":
+        table = np.array([[a.sum(), len(a) - a.sum()], [b.sum(), len(b) - b.sum()]])
+        return float(stats.chi2_contingency(table, correction=False).pvalue)
+    raise AssertionError(test)
+
+
+def _tie_term(ranks: np.ndarray, n: int) -> float:
+    _, counts = np.unique(ranks, return_counts=True)
+    return float((counts**3 - counts).sum() / (n * (n - 1)))
+
+
+def test_registry_declares_the_built_in_hypotheses() -> None:
+    registry = load_registry()
+    ids = {h.id for h in registry.hypotheses}
+    assert {
+        "salary_2_vs_1_products",
+        "balance_2_vs_1_products",
+        "balance_churned_vs_retained",
+        "age_2_vs_1_products",
+        "rostov_share_2_vs_1_products",
+        "churn_2_vs_1_products",
+        "credit_score_churned_vs_retained",
+        "salary_churned_vs_retained",
+        "age_churned_vs_retained",
+        "churn_active_vs_inactive",
+        "churn_men_vs_women",
+        "churn_credit_card_vs_none",
+    } <= ids
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hypotheses: 3", "a list under 'hypotheses'"),
+        ("hypotheses:\n  - {question_en: q}", "hypothesis number 1 has no id"),
+        (
+            "hypotheses:\n  - {id: x, question_en: q, question_ru: q, measure: age, family: f, test: t_test,"
+            " groups: {a: {where: 'true', label_en: a, label_ru: a}, b: {where: 'true', label_en: b, label_ru: b}}}",
+            "test 't_test' is not one of",
+        ),
+        (
+            "hypotheses:\n  - {id: x, question_en: q, question_ru: q, measure: age, family: f,"
+            " groups: {a: {where: 'true', label_en: a}, b: {where: 'true', label_en: b, label_ru: b}}}",
+            "hypothesis 'x', group a: missing label_ru",
+        ),
+    ],
+)
+def test_a_bad_registry_names_file_entry_and_field(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "registry.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RegistryError, match=message) as error:
+        load_registry(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_t_test_on_a_0_1_measure_is_refused() -> None:
+    with pytest.raises(UnsuitableTestError, match="0/1"):
+        choose_test("binary", "welch_t", {})
+    with pytest.raises(UnsuitableTestError):
+        choose_test("binary", "mann_whitney", {})
+
+
+def test_auto_chooses_by_the_shape_of_the_data() -> None:
+    rng = np.random.default_rng(1)
+    normal_a, normal_b = rng.normal(0, 1, 500), rng.normal(0, 1, 500)
+    heavy_a, heavy_b = rng.lognormal(0, 1.5, 500), rng.lognormal(0, 1.5, 500)
+    from metanprom.hypotheses import checks
+
+    assert choose_test("continuous", "auto", checks(normal_a, normal_b))[0] == "welch_t"
+    assert choose_test("continuous", "auto", checks(heavy_a, heavy_b))[0] == "mann_whitney"
+    assert choose_test("binary", "auto", {})[0] == "two_proportion_z"
+
+
+@pytest.fixture(scope="module")
+def sample_relation(tmp_path_factory: pytest.TempPathFactory):
+    """customers-like relation from a generated extract (no warehouse needed)."""
+    path = tmp_path_factory.mktemp("gen") / "scrooge.csv"
+    generate("bank_scrooge", 10_000, path, seed=11)
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        create table customers as
+        select 'bank_scrooge' as extract, cast(USERID as varchar) || '-' || city as customer_key,
+            age, score as credit_score, estimated_salary, products as product_count,
+            churn = 1 as is_churned, gender
+        from (select *, "EST_SALARY" as estimated_salary from read_csv('{path}'))
+        where age is not null and products > 0
+        """
+    )
+    return con
+
+
+def test_error_rate_under_the_null_is_close_to_alpha(sample_relation) -> None:
+    """Random halves of the same customers: rejections at alpha 0.05 about 5 % of the time."""
+    con = sample_relation
+    salary = con.execute("select estimated_salary from customers").fetchnumpy()["estimated_salary"]
+    churn = con.execute("select is_churned::int as c from customers").fetchnumpy()["c"].astype(float)
+    rng = np.random.default_rng(2026)
+    runs = 600
+    rejected = {"mann_whitney": 0, "two_proportion_z": 0}
+    for _ in range(runs):
+        mask = rng.random(len(salary)) < 0.5
+        rejected["mann_whitney"] += run_test("mann_whitney", salary[mask], salary[~mask])["p_value"] < 0.05
+        rejected["two_proportion_z"] += run_test("two_proportion_z", churn[mask], churn[~mask])["p_value"] < 0.05
+    for test, count in rejected.items():
+        assert 0.03 <= count / runs <= 0.07, (test, count / runs)
+
+
+def test_a_planted_difference_is_detected(sample_relation) -> None:
+    con = sample_relation
+    salary = con.execute("select estimated_salary from customers").fetchnumpy()["estimated_salary"]
+    rng = np.random.default_rng(7)
+    detected = 0
+    for _ in range(50):
+        mask = rng.random(len(salary)) < 0.5
+        a = salary[mask] * 1.15  # 15 % more income in group a
+        detected += run_test("mann_whitney", a, salary[~mask])["p_value"] < 0.05
+    assert detected >= 48
+
+
+def test_effect_sizes_have_their_confidence_intervals() -> None:
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(1.0, 1, 400), rng.normal(0.0, 1, 400)
+    welch = run_test("welch_t", a, b)
+    assert welch["effect_size_ci_low"] < welch["effect_size"] < welch["effect_size_ci_high"]
+    assert 0.7 < welch["effect_size"] < 1.3
+    mw = run_test("mann_whitney", a, b)
+    assert 0 < mw["effect_size_ci_low"] < mw["effect_size"] < mw["effect_size_ci_high"] < 1
+
+
+def test_real_extracts_run_end_to_end_and_match_a_reference(real_warehouse: Path) -> None:
+    with connect(real_warehouse) as con:
+        customers = con.table("customers")
+        frame = run_registry(customers)
+        registry = load_registry()
+        assert set(frame["status"]) == {"tested"}
+        assert len(frame) == sum(len(h.extracts) for h in registry.hypotheses)
+        for row in frame.to_dict("records"):
+            a, b = load_groups(customers, registry.get(row["hypothesis_id"]), row["extract"])
+            reference = _reference_p(row["test"], a, b)
+            assert row["p_value"] == pytest.approx(reference, rel=0, abs=1e-9), row["hypothesis_id"]
+        assert frame["conclusion_en"].str.len().min() > 20
+        assert frame["conclusion_ru"].str.contains("[а-я]", regex=True).all()
+
+
+def test_one_hypothesis_is_adjusted_with_its_whole_family(real_warehouse: Path) -> None:
+    with connect(real_warehouse) as con:
+        everything = run_registry(con.table("customers"))
+        one = run_registry(con.table("customers"), ids=["salary_2_vs_1_products"])
+    assert set(one["hypothesis_id"]) == {"salary_2_vs_1_products"}
+    merged = one.merge(everything, on=["hypothesis_id", "extract"], suffixes=("", "_all"))
+    assert np.allclose(merged["p_value_adjusted"], merged["p_value_adjusted_all"])
