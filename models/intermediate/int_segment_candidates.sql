@@ -5,14 +5,23 @@ with
 
 customers as (
 
+    select * from {{ ref('customers') }}
+
+),
+
+cells as (
+
+    -- one pass over the customers; the grouping sets below then add up cells, not customers
     select
         extract,
-        is_churned,
         {%- for feature in features %}
-            cast({{ feature }} as varchar) as {{ feature }}{{ ',' if not loop.last }}
+            cast({{ feature }} as varchar) as {{ feature }},
         {%- endfor %}
+        count(*) as customers,
+        count(*) filter (where is_churned) as churned
 
-    from {{ ref('customers') }}
+    from customers
+    group by all
 
 ),
 
@@ -20,10 +29,10 @@ bank as (
 
     select
         extract,
-        count(*) as bank_customers,
-        count(*) filter (where is_churned) as bank_churned
+        sum(customers)::bigint as bank_customers,
+        sum(churned)::bigint as bank_churned
 
-    from customers
+    from cells
     group by extract
 
 ),
@@ -50,16 +59,16 @@ grouped as (
         {%- for feature in features %}
             {{ '' if loop.first else '+ ' }}(1 - grouping({{ feature }}))
         {%- endfor %} as feature_count,
-        count(*) as customers,
-        count(*) filter (where is_churned) as churned
+        sum(customers)::bigint as customers,
+        sum(churned)::bigint as churned
 
-    from customers
+    from cells
     group by grouping sets (
         {%- for combination in combinations_up_to(features, 3) %}
             (extract, {{ combination | join(', ') }}){{ ',' if not loop.last }}
         {%- endfor %}
     )
-    having count(*) >= {{ min_customers }}
+    having sum(customers) >= {{ min_customers }}
 
 ),
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
     inputs = {"bank_scrooge": args.bank_scrooge, "bank_dataset": args.bank_dataset}
     result = pipeline.build(inputs, warehouse)
+    if args.timings:
+        Path(args.timings).write_text(json.dumps(result.timings(), indent=1), encoding="utf-8")
     print()
     print(summary_text(result.warehouse, result.inputs))
     print()
@@ -51,6 +54,13 @@ def _cmd_hypotheses(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from metanprom import bench
+
+    bench.main(args.sizes, Path(args.out) if args.out else bench.DEFAULT_OUT, Path(args.work) if args.work else None)
+    return 0
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
     print(summary_text(Path(args.warehouse) if args.warehouse else None))
     return 0
@@ -67,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--bank-scrooge", metavar="PATH", help="a current-format extract (default: the shipped sample)")
     run.add_argument("--bank-dataset", metavar="PATH", help="an older-format extract (default: the shipped sample)")
     run.add_argument("--warehouse", metavar="PATH", help="the DuckDB file (default: $METANPROM_DUCKDB_PATH)")
+    run.add_argument("--timings", metavar="PATH", help="write seconds per step (and dbt's slowest nodes) as JSON")
     run.set_defaults(func=_cmd_run)
 
     gen = sub.add_parser("generate", help="write a synthetic extract with the project's generator")
@@ -84,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     hyp.add_argument("--sentences", action="store_true", help="also print each conclusion")
     hyp.add_argument("--lang", choices=["en", "ru"], default="en", help="language of the conclusions")
     hyp.set_defaults(func=_cmd_hypotheses)
+
+    bench = sub.add_parser("bench", help="benchmark the pipeline against DuckDB's floor and a pandas baseline")
+    bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000, 10_000_000])
+    bench.add_argument("--out", metavar="DIR", help="where BENCHMARKS.md and benchmarks.json go (default: the project)")
+    bench.add_argument("--work", metavar="DIR", help="scratch directory for extracts and warehouses")
+    bench.set_defaults(func=_cmd_bench)
 
     summary = sub.add_parser("summary", help="print the summary of the built warehouse")
     summary.add_argument("--warehouse", metavar="PATH")

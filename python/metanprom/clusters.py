@@ -1,9 +1,9 @@
 """Customer clusters with scikit-learn: KMeans chosen by silhouette, checked against Ward and by bootstrap.
 
-Every quadratic or repeated step (silhouette, Ward, bootstrap refits) runs on
-a fixed-size random sample, and KMeans is fitted on a sample too, so the cost
-stays flat as the extract grows; every customer is then assigned to its
-nearest centre.
+KMeans is fitted on a fixed sample of at most FIT_SAMPLE customers (read by
+DuckDB, not loaded whole), and every quadratic or repeated step (silhouette,
+Ward, bootstrap refits) runs on subsamples of it, so the cost stays flat as the
+extract grows; every customer is then assigned to its nearest centre in chunks.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from threadpoolctl import threadpool_limits
 
 log = logging.getLogger(__name__)
 
-NUMERIC = ("age", "credit_score", "property_score", "log_balance", "product_count", "log_salary")
 FLAGS = ("has_credit_card", "is_active", "has_balance")
 K_RANGE = range(2, 8)
 FIT_SAMPLE = 20_000
@@ -34,39 +33,48 @@ INPUT_COLUMNS = (
 )  # fmt: skip
 
 
-def features(customers: pd.DataFrame) -> pd.DataFrame:
-    """The clustering features: scaled numbers (log balance and salary), flags, one-hot city and gender."""
-    out = pd.DataFrame(index=customers.index)
-    for name in ("age", "credit_score", "property_score", "product_count"):
-        out[name] = customers[name].astype(float)
-    out["log_balance"] = np.log1p(customers["balance"].fillna(0.0).clip(lower=0.0))
-    out["log_salary"] = np.log1p(customers["estimated_salary"].clip(lower=0.0))
-    for flag in FLAGS:
-        out[flag] = customers[flag].astype(float)
-    out["gender_female"] = (customers["gender"] == "F").astype(float)
-    for code in ("YAR", "RYB", "ROS"):
-        out[f"city_{code.lower()}"] = (customers["city_code"] == code).astype(float)
-    return out
+def features(customers: pd.DataFrame | dict[str, np.ndarray]) -> np.ndarray:
+    """The clustering features as a matrix: numbers (log balance and salary), flags, one-hot city and gender."""
+    col = {}
+    for name in INPUT_COLUMNS:
+        values = customers[name]
+        if isinstance(values, np.ma.MaskedArray):  # DuckDB's fetchnumpy masks nulls
+            values = values.filled(np.nan) if values.dtype.kind == "f" else values.filled(None)
+        col[name] = np.asarray(values)
+    balance = np.nan_to_num(col["balance"].astype(float), nan=0.0)
+    columns = [
+        col["age"].astype(float),
+        col["credit_score"].astype(float),
+        col["property_score"].astype(float),
+        np.log1p(np.clip(balance, 0.0, None)),
+        col["product_count"].astype(float),
+        np.log1p(np.clip(col["estimated_salary"].astype(float), 0.0, None)),
+        *(col[flag].astype(float) for flag in FLAGS),
+        (col["gender"] == "F").astype(float),
+        *((col["city_code"] == code).astype(float) for code in ("YAR", "RYB", "ROS")),
+    ]
+    return np.column_stack(columns)
 
 
-def _prepared(customers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scaled features of every customer, and the fixed fit and evaluation samples."""
-    scaled = StandardScaler().fit_transform(features(customers))
+def _prepared(sample: pd.DataFrame) -> tuple[StandardScaler, np.ndarray, np.ndarray]:
+    """The scaler fitted on the sample, and the fit and evaluation samples scaled."""
+    x = features(sample)
+    scaler = StandardScaler().fit(x)
+    scaled = scaler.transform(x)
     rng = np.random.default_rng(SEED)
-    fit_rows = rng.choice(len(scaled), size=min(FIT_SAMPLE, len(scaled)), replace=False)
     eval_rows = rng.choice(len(scaled), size=min(EVAL_SAMPLE, len(scaled)), replace=False)
-    return scaled, scaled[fit_rows], scaled[eval_rows]
+    return scaler, scaled, scaled[eval_rows]
 
 
 def _kmeans(fit_x: np.ndarray, k: int) -> KMeans:
     return KMeans(n_clusters=k, n_init=2, random_state=SEED).fit(fit_x)
 
 
-def select_k(customers: pd.DataFrame, extract: str) -> pd.DataFrame:
+def select_k(sample: pd.DataFrame, extract: str) -> pd.DataFrame:
     """One row per k in K_RANGE: silhouette, Ward agreement, bootstrap stability; the best silhouette chosen."""
     # dbt runs models in parallel threads: OpenMP threads on top of them only spin and wait.
     with threadpool_limits(1):
-        return _select_k(customers, extract)
+        return _select_k(sample, extract)
 
 
 def _select_k(customers: pd.DataFrame, extract: str) -> pd.DataFrame:
@@ -111,11 +119,17 @@ def _select_k(customers: pd.DataFrame, extract: str) -> pd.DataFrame:
     return selection
 
 
-def assign(customers: pd.DataFrame, k: int) -> np.ndarray:
-    """Each customer's cluster (1 = the largest) under KMeans with k clusters, fitted as in `select_k`."""
-    scaled, fit_x, _ = _prepared(customers)
+def assign(sample: pd.DataFrame, customers: dict[str, np.ndarray], k: int, chunk: int = 1_000_000) -> np.ndarray:
+    """Each customer's cluster (1 = the largest) under KMeans with k clusters, fitted on `sample` as in
+    `select_k`; `customers` are all of the extract's customers as arrays, assigned in chunks."""
+    scaler, fit_x, _ = _prepared(sample)
     with threadpool_limits(1):
-        labels = _kmeans(fit_x, k).predict(scaled)
+        model = _kmeans(fit_x, k)
+        n = len(customers["age"])
+        labels = np.empty(n, dtype=np.int64)
+        for start in range(0, n, chunk):
+            part = {name: values[start : start + chunk] for name, values in customers.items()}
+            labels[start : start + chunk] = model.predict(scaler.transform(features(part)))
     order = np.argsort(-np.bincount(labels, minlength=k), kind="stable")
     relabel = np.empty(k, dtype=np.int64)
     relabel[order] = np.arange(1, k + 1)

@@ -14,7 +14,7 @@ NUMERIC = ("age", "credit_score", "property_score", "balance", "product_count", 
 FLAGS = ("has_credit_card", "is_active", "has_balance", "is_churned")
 CATEGORICAL = ("city_code", "gender")
 #: Above this many customers per extract the statistics use a fixed random sample of this size.
-SAMPLE_ROWS = 200_000
+SAMPLE_ROWS = 50_000
 #: phik and its (asymptotic) significance use a smaller sample.
 PHIK_SAMPLE_ROWS = 20_000
 
@@ -29,15 +29,18 @@ def _encoded(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def feature_correlations(frame: pd.DataFrame, extract: str, seed: int = 0) -> pd.DataFrame:
+def feature_correlations(
+    frame: pd.DataFrame, extract: str, seed: int = 0, customers_total: int | None = None
+) -> pd.DataFrame:
     """One row per pair of features of one extract (churn included as a feature).
 
     Pearson and Spearman on numeric, 0/1 and one-hot columns (pairs with a
     missing balance use the customers who have one); phik on the original
     columns (numeric ones as interval), with its significance as a z-score.
+    `frame` may already be a sample; `customers_total` is then the extract's size.
     """
-    customers_total = len(frame)
-    if customers_total > SAMPLE_ROWS:
+    customers_total = customers_total or len(frame)
+    if len(frame) > SAMPLE_ROWS:
         frame = frame.sample(n=SAMPLE_ROWS, random_state=seed)
     encoded = _encoded(frame)
     rows = []
@@ -67,8 +70,8 @@ def feature_correlations(frame: pd.DataFrame, extract: str, seed: int = 0) -> pd
     interval = ["age", "credit_score", "balance", "estimated_salary"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        matrix = phik_matrix(phik_frame, interval_cols=interval, verbose=False, njobs=1)
         small = phik_frame.sample(n=min(len(phik_frame), PHIK_SAMPLE_ROWS), random_state=seed)
+        matrix = phik_matrix(small, interval_cols=interval, verbose=False, njobs=1)
         significance = significance_matrix(
             small, interval_cols=interval, verbose=False, njobs=1, significance_method="asymptotic"
         )

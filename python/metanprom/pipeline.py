@@ -32,6 +32,11 @@ class RunResult:
     warehouse: Path
     seconds: dict[str, float] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
+    dbt_nodes: list[tuple[str, float]] = field(default_factory=list)
+
+    def timings(self) -> dict[str, object]:
+        """Seconds per step and dbt's slowest nodes, for the benchmark."""
+        return {"seconds": self.seconds, "dbt_nodes": self.dbt_nodes}
 
 
 def dbt_executable() -> str:
@@ -65,6 +70,15 @@ def run_dbt(
         detail = "\n".join(failures[-25:]) or "\n".join(lines[-25:])
         raise PipelineError(f"dbt {args[0]} failed (full log: {log_dir / 'metanprom-dbt.log'}):\n{detail}")
     return result
+
+
+def _slowest_nodes(run_results: Path, keep: int = 25) -> list[tuple[str, float]]:
+    try:
+        results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    nodes = sorted(((r["unique_id"], float(r["execution_time"])) for r in results), key=lambda n: -n[1])
+    return nodes[:keep]
 
 
 def build(
@@ -104,6 +118,7 @@ def build(
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
         raise
     result.seconds["dbt build"] = time.perf_counter() - started
+    result.dbt_nodes = _slowest_nodes(PROJECT_DIR / "target" / "run_results.json")
     log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")
     os.replace(building, target)
     return result

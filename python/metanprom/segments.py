@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportions_ztest
+from statsmodels.stats.proportion import proportions_ztest, test_proportions_2indep
 
 DISCOVERY_FEATURES = (
     "city", "gender", "product_count", "property_score", "has_credit_card", "is_active", "has_balance",
@@ -27,6 +27,23 @@ def two_proportion_test(churned_a: int, n_a: int, churned_b: int, n_b: int) -> t
         return 0.0, 1.0
     z, p = proportions_ztest(np.array([churned_a, churned_b]), np.array([n_a, n_b]))
     return float(z), float(p)
+
+
+def two_proportion_tests(
+    churned_a: np.ndarray, n_a: np.ndarray, churned_b: np.ndarray, n_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised pooled two-proportion z-tests (statsmodels' score test without correction, which is
+    the pooled z-test); z = 0 and p = 1 where both groups are all churned or all retained."""
+    churned_a, n_a, churned_b, n_b = (np.asarray(x, dtype=float) for x in (churned_a, n_a, churned_b, n_b))
+    degenerate = (churned_a + churned_b == 0) | (churned_a + churned_b == n_a + n_b) | (n_a == 0) | (n_b == 0)
+    safe = np.where(degenerate, 1.0, 0.0)
+    with np.errstate(all="ignore"):
+        result = test_proportions_2indep(
+            churned_a + safe, n_a + 2 * safe, churned_b + safe, n_b + 2 * safe, method="score", correction=False
+        )
+    z = np.where(degenerate, 0.0, np.asarray(result.statistic, dtype=float))
+    p = np.where(degenerate, 1.0, np.asarray(result.pvalue, dtype=float))
+    return z, p
 
 
 def scan_cut_points(histograms: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
@@ -100,14 +117,10 @@ def discover_segments(candidates: pd.DataFrame, alpha: float = 0.05) -> pd.DataF
             p_value_holm=[], is_significant=[], discovery_rank=[],
         )  # fmt: skip
     frame = candidates.copy()
-    stats = [
-        two_proportion_test(c, n, bc - c, bn - n)
-        for c, n, bc, bn in zip(
-            frame["churned"], frame["customers"], frame["bank_churned"], frame["bank_customers"], strict=True
-        )
-    ]
-    frame["z_statistic"] = [s[0] for s in stats]
-    frame["p_value"] = [s[1] for s in stats]
+    frame["z_statistic"], frame["p_value"] = two_proportion_tests(
+        frame["churned"], frame["customers"], frame["bank_churned"] - frame["churned"],
+        frame["bank_customers"] - frame["customers"],
+    )  # fmt: skip
     frame["churn_rate"] = frame["churned"] / frame["customers"]
     frame["bank_churn_rate"] = frame["bank_churned"] / frame["bank_customers"]
     frame["lift"] = frame["churn_rate"] / frame["bank_churn_rate"]

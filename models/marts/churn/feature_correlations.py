@@ -2,17 +2,18 @@
 
 import pandas as pd
 
-from metanprom.correlations import CATEGORICAL, FLAGS, NUMERIC, feature_correlations
+from metanprom.correlations import CATEGORICAL, FLAGS, NUMERIC, SAMPLE_ROWS, feature_correlations
+from metanprom.frames import columns_frame, extracts_of
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     customers = dbt.ref("customers")
-    columns = ["extract", *NUMERIC, *FLAGS, *CATEGORICAL]
     frames = []
-    for (extract,) in customers.project("extract").distinct().fetchall():
-        frame = customers.filter(f"extract = '{extract}'").project(", ".join(columns)).df()
-        frames.append(feature_correlations(frame, extract))
+    for extract in extracts_of(customers):
+        total = customers.filter(f"extract = '{extract}'").aggregate("count(*)").fetchall()[0][0]
+        frame = columns_frame(customers, extract, [*NUMERIC, *FLAGS, *CATEGORICAL], sample=SAMPLE_ROWS)
+        frames.append(feature_correlations(frame, extract, customers_total=total))
     result = pd.concat(frames, ignore_index=True)
     result["customers_used"] = result["customers_used"].astype("Int64")
     return result

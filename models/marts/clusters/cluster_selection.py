@@ -2,14 +2,15 @@
 
 import pandas as pd
 
-from metanprom.clusters import INPUT_COLUMNS, select_k
+from metanprom.clusters import FIT_SAMPLE, INPUT_COLUMNS, select_k
+from metanprom.frames import columns_frame, extracts_of
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     customers = dbt.ref("customers")
     frames = []
-    for (extract,) in customers.project("extract").distinct().order("extract").fetchall():
-        frame = customers.filter(f"extract = '{extract}'").project(", ".join(INPUT_COLUMNS)).df()
-        frames.append(select_k(frame, extract))
+    for extract in extracts_of(customers):
+        sample = columns_frame(customers, extract, list(INPUT_COLUMNS), sample=FIT_SAMPLE)
+        frames.append(select_k(sample, extract))
     return pd.concat(frames, ignore_index=True)

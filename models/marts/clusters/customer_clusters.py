@@ -1,8 +1,9 @@
-"""Each customer's cluster under the k chosen in cluster_selection (same samples and seed)."""
+"""Each customer's cluster under the k chosen in cluster_selection (same sample and seed)."""
 
 import pandas as pd
 
-from metanprom.clusters import INPUT_COLUMNS, assign
+from metanprom.clusters import FIT_SAMPLE, INPUT_COLUMNS, assign
+from metanprom.frames import columns_frame, columns_numpy
 
 
 def model(dbt, session):
@@ -11,10 +12,10 @@ def model(dbt, session):
     customers = dbt.ref("customers")
     frames = []
     for extract, k in sorted(chosen.items()):
-        frame = customers.filter(f"extract = '{extract}'").project(", ".join(["customer_key", *INPUT_COLUMNS])).df()
+        sample = columns_frame(customers, extract, list(INPUT_COLUMNS), sample=FIT_SAMPLE)
+        everyone = columns_numpy(customers, extract, ["customer_key", *INPUT_COLUMNS])
+        labels = assign(sample, everyone, int(k))
         frames.append(
-            pd.DataFrame(
-                {"extract": extract, "customer_key": frame["customer_key"], "cluster_id": assign(frame, int(k))}
-            )
+            pd.DataFrame({"extract": extract, "customer_key": everyone["customer_key"], "cluster_id": labels})
         )
     return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,38 @@
+"""Read only what a Python step needs from a DuckDB relation: chosen columns, optionally a fixed sample."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+SAMPLE_SEED = 20261123
+
+
+def extracts_of(customers: duckdb.DuckDBPyRelation) -> list[str]:
+    """The extracts present, in name order."""
+    return sorted(r[0] for r in customers.project("extract").distinct().fetchall())
+
+
+def _selected(customers: duckdb.DuckDBPyRelation, extract: str, columns: list[str]) -> duckdb.DuckDBPyRelation:
+    return customers.filter(f"extract = '{extract}'").project(", ".join(columns))
+
+
+def columns_frame(
+    customers: duckdb.DuckDBPyRelation, extract: str, columns: list[str], sample: int | None = None
+) -> pd.DataFrame:
+    """`columns` of one extract as a DataFrame; with `sample`, at most that many customers.
+
+    The sample is deterministic whatever the thread count: the customers with the
+    smallest hash of their key (salted), which is a uniform random choice.
+    """
+    rel = _selected(customers, extract, [*columns, "customer_key"] if "customer_key" not in columns else columns)
+    if sample is not None:
+        rel = rel.order(f"hash(customer_key, {SAMPLE_SEED})").limit(sample)
+    frame = rel.df()
+    return frame[columns]
+
+
+def columns_numpy(customers: duckdb.DuckDBPyRelation, extract: str, columns: list[str]) -> dict[str, np.ndarray]:
+    """`columns` of every customer of one extract as NumPy arrays (no row objects, no pandas)."""
+    return _selected(customers, extract, columns).fetchnumpy()
