@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +29,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         Path(args.timings).write_text(json.dumps(result.timings(), indent=1), encoding="utf-8")
     print()
     print(summary_text(result.warehouse, result.inputs))
+    from metanprom.quality import failed
+
+    warned = failed(result.quality, "warning")
+    print(
+        f"data quality: {len(result.quality)} Great Expectations checks, "
+        f"{len(failed(result.quality, 'error'))} failed (error), {len(warned)} warnings"
+        + "".join(f"\n  warning: {w.dataset}: {w.check} [{w.column}] {w.observed or ''}" for w in warned[:10])
+    )
     print()
     print(f"warehouse: {result.warehouse}")
     print(f"done in {time.perf_counter() - started:.1f} s")
@@ -52,6 +62,36 @@ def _cmd_hypotheses(args: argparse.Namespace) -> int:
         for row in frame.to_dict("records"):
             print(f"{row['hypothesis_id']} ({row['extract']}): {row['conclusion_' + args.lang]}")
     return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from metanprom import quality
+    from metanprom.inputs import prepare_input
+    from metanprom.settings import PROJECT_DIR, output_dir
+
+    docs = quality.fresh_docs_dir(Path(args.docs) if args.docs else output_dir() / "data_docs")
+    work = Path(tempfile.mkdtemp(prefix="metanprom-check-"))
+    try:
+        files = {}
+        for name in FORMATS:
+            given = getattr(args, name)
+            files[name] = (
+                prepare_input(Path(given), name, work).path if given else PROJECT_DIR / "seeds" / f"{name}.csv"
+            )
+        context = quality._context(docs)
+        results, rows = quality.check_raw(files, context=context)
+        warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
+        if warehouse.exists() and not args.raw_only:
+            results += quality.check_marts(
+                warehouse, rows if not any(getattr(args, n) for n in FORMATS) else None, context=context
+            )
+        elif not args.raw_only:
+            print(f"(no warehouse at {warehouse}: only the raw extracts were checked)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(quality.results_text(results))
+    print(f"Data Docs: {docs / 'index.html'}")
+    return 1 if quality.failed(results, "error") else 0
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -95,6 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
     hyp.add_argument("--sentences", action="store_true", help="also print each conclusion")
     hyp.add_argument("--lang", choices=["en", "ru"], default="en", help="language of the conclusions")
     hyp.set_defaults(func=_cmd_hypotheses)
+
+    check = sub.add_parser("check", help="run the data-quality suites (Great Expectations) and write Data Docs")
+    check.add_argument("--bank-scrooge", metavar="PATH", help="a current-format extract (default: the shipped sample)")
+    check.add_argument("--bank-dataset", metavar="PATH", help="an older-format extract (default: the shipped sample)")
+    check.add_argument("--warehouse", metavar="PATH", help="also check this warehouse's marts (default: the built one)")
+    check.add_argument("--raw-only", action="store_true", help="check the extracts only")
+    check.add_argument("--docs", metavar="DIR", help="where Data Docs go (default: output/data_docs)")
+    check.set_defaults(func=_cmd_check)
 
     bench = sub.add_parser("bench", help="benchmark the pipeline against DuckDB's floor and a pandas baseline")
     bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000, 10_000_000])

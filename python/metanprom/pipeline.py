@@ -25,6 +25,10 @@ class PipelineError(RuntimeError):
     """A step failed; the message says which and why. The previous warehouse is intact."""
 
 
+class QualityGateError(PipelineError):
+    """A data-quality check of severity error failed."""
+
+
 @dataclass
 class RunResult:
     """What a run built and how long each step took."""
@@ -33,6 +37,7 @@ class RunResult:
     seconds: dict[str, float] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
     dbt_nodes: list[tuple[str, float]] = field(default_factory=list)
+    quality: list[object] = field(default_factory=list)
 
     def timings(self) -> dict[str, object]:
         """Seconds per step and dbt's slowest nodes, for the benchmark."""
@@ -106,6 +111,23 @@ def build(
         result.inputs[name] = str(path) + (f" ({'; '.join(prepared.notes)})" if prepared.notes else "")
     result.seconds["check inputs"] = time.perf_counter() - started
 
+    # Gate 1: Great Expectations on the raw extracts, before anything is built.
+    from metanprom import quality
+
+    started = time.perf_counter()
+    files = {name: Path(dbt_vars.get(f"{name}_path", PROJECT_DIR / "seeds" / f"{name}.csv")) for name in FORMATS}
+    log("checking the raw extracts (Great Expectations) ...")
+    gx_context = quality._context(None)
+    raw_results, raw_rows = quality.check_raw(files, context=gx_context)
+    result.quality += raw_results
+    result.seconds["quality gates: raw"] = time.perf_counter() - started
+    errors = quality.failed(raw_results, "error")
+    if errors:
+        raise QualityGateError("raw-extract checks failed:\n" + quality.results_text(errors))
+    checks_file = prepared_dir / "raw_checks.json"
+    quality.write_results(raw_results, checks_file)
+    dbt_vars["quality_results_path"] = str(checks_file)
+
     building = target.with_name(target.name + ".building")
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
@@ -113,12 +135,22 @@ def build(
     log(f"building the warehouse with dbt build into {building.name} ...")
     try:
         run_dbt(["build"], building, dbt_vars, log=log)
+        result.seconds["dbt build"] = time.perf_counter() - started
+        result.dbt_nodes = _slowest_nodes(PROJECT_DIR / "target" / "run_results.json")
+        log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")
+
+        # Gate 2: Great Expectations on the public marts, before the new warehouse replaces the old.
+        started = time.perf_counter()
+        log("checking the public marts (Great Expectations) ...")
+        mart_results = quality.check_marts(building, raw_rows, context=gx_context)
+        result.quality += mart_results
+        result.seconds["quality gates: marts"] = time.perf_counter() - started
+        errors = quality.failed(mart_results, "error")
+        if errors:
+            raise QualityGateError("mart checks failed:\n" + quality.results_text(errors))
     except BaseException:
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
         raise
-    result.seconds["dbt build"] = time.perf_counter() - started
-    result.dbt_nodes = _slowest_nodes(PROJECT_DIR / "target" / "run_results.json")
-    log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")
     os.replace(building, target)
     return result
