@@ -32,6 +32,7 @@ FLOOR_SQL = """
 import duckdb, sys, time
 t = time.perf_counter()
 con = duckdb.connect()
+con.execute("set enable_progress_bar = false")
 con.execute(f"create table t as select * from read_csv('{sys.argv[1]}', header = true)")
 con.execute("select count(*), min(columns(*)), max(columns(*)) from t").fetchall()
 print(time.perf_counter() - t)
@@ -106,7 +107,7 @@ def bench_size(rows: int, work: Path, seed: int = 0) -> dict[str, Any]:
         ]
     )
     floor = _peak_of([python, "-c", FLOOR_SQL, str(extract)])
-    floor["inner_seconds"] = float(floor["stdout"].strip())
+    floor["inner_seconds"] = float(floor["stdout"].strip().splitlines()[-1])
     stages["floor (DuckDB alone)"] = floor
     stages["pandas baseline"] = _peak_of([python, "-m", "metanprom.baseline", str(extract)])
     stages["metanprom run"] = _peak_of(
