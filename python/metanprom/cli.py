@@ -10,7 +10,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
+
 from metanprom import pipeline
+from metanprom.export import ExportError
 from metanprom.formats import FORMATS
 from metanprom.generator import generate
 from metanprom.hypotheses import RegistryError, UnsuitableTestError, load_registry, results_table, run_registry
@@ -25,6 +28,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
     inputs = {"bank_scrooge": args.bank_scrooge, "bank_dataset": args.bank_dataset}
     result = pipeline.build(inputs, warehouse)
+    if not args.no_deliverables:
+        from metanprom.export import export
+        from metanprom.report import write_report
+
+        step = time.perf_counter()
+        print("exporting the marts (Parquet, CSV, Tableau .hyper) ...")
+        exported = export(
+            result.warehouse, Path(args.exports) if args.exports else None, pseudonymise=args.pseudonymise
+        )
+        result.seconds["exports"] = time.perf_counter() - step
+        print(f"  done in {result.seconds['exports']:.1f} s")
+        step = time.perf_counter()
+        print("writing the reports (en, ru) ...")
+        reports = [write_report(result.warehouse, lang) for lang in ("en", "ru")]
+        result.seconds["reports"] = time.perf_counter() - step
+        print(f"  done in {result.seconds['reports']:.1f} s")
     if args.timings:
         Path(args.timings).write_text(json.dumps(result.timings(), indent=1), encoding="utf-8")
     print()
@@ -39,6 +58,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     print()
     print(f"warehouse: {result.warehouse}")
+    if not args.no_deliverables:
+        print(f"exports:   {exported['out']}")
+        for path in reports:
+            print(f"report:    {path}")
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -94,6 +117,28 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1 if quality.failed(results, "error") else 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from metanprom.export import export
+
+    warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
+    if not warehouse.exists():
+        raise WarehouseMissingError(f"{warehouse}: no warehouse here yet; run `metanprom run` first")
+    result = export(warehouse, Path(args.out) if args.out else None, pseudonymise=args.pseudonymise)
+    print(f"exports written to {result['out']} in {result['seconds']:.1f} s ({len(result['rows'])} marts)")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from metanprom.report import write_report
+
+    warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
+    if not warehouse.exists():
+        raise WarehouseMissingError(f"{warehouse}: no warehouse here yet; run `metanprom run` first")
+    for lang in args.lang:
+        print(f"report written to {write_report(warehouse, lang, Path(args.out) if args.out else None)}")
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from metanprom import bench
 
@@ -117,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--bank-scrooge", metavar="PATH", help="a current-format extract (default: the shipped sample)")
     run.add_argument("--bank-dataset", metavar="PATH", help="an older-format extract (default: the shipped sample)")
     run.add_argument("--warehouse", metavar="PATH", help="the DuckDB file (default: $METANPROM_DUCKDB_PATH)")
+    run.add_argument("--exports", metavar="DIR", help="where the exports go (default: output/exports)")
+    run.add_argument("--pseudonymise", action="store_true", help="pseudonymise customer ids in the exports")
+    run.add_argument("--no-deliverables", action="store_true", help="build and check only: no exports or reports")
     run.add_argument("--timings", metavar="PATH", help="write seconds per step (and dbt's slowest nodes) as JSON")
     run.set_defaults(func=_cmd_run)
 
@@ -144,6 +192,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--docs", metavar="DIR", help="where Data Docs go (default: output/data_docs)")
     check.set_defaults(func=_cmd_check)
 
+    exp = sub.add_parser("export", help="write every public mart as Tableau .hyper, Parquet and CSV")
+    exp.add_argument("--warehouse", metavar="PATH")
+    exp.add_argument("--out", metavar="DIR", help="default: output/exports")
+    exp.add_argument(
+        "--pseudonymise",
+        action="store_true",
+        help="replace customer ids by a keyed hash (key in $METANPROM_PSEUDONYM_KEY) in customer-level exports",
+    )
+    exp.set_defaults(func=_cmd_export)
+
+    rep = sub.add_parser("report", help="write the manager's HTML report")
+    rep.add_argument("--lang", choices=["en", "ru"], nargs="+", default=["en", "ru"])
+    rep.add_argument("--warehouse", metavar="PATH")
+    rep.add_argument("--out", metavar="DIR", help="default: output/report")
+    rep.set_defaults(func=_cmd_report)
+
     bench = sub.add_parser("bench", help="benchmark the pipeline against DuckDB's floor and a pandas baseline")
     bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000, 10_000_000])
     bench.add_argument("--out", metavar="DIR", help="where BENCHMARKS.md and benchmarks.json go (default: the project)")
@@ -166,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         WarehouseMissingError,
         RegistryError,
         UnsuitableTestError,
+        ExportError,
+        duckdb.Error,
         ValueError,
     ) as error:
         print(f"metanprom {args.command}: {error}", file=sys.stderr)
