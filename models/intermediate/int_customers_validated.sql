@@ -60,30 +60,59 @@ checked as (
 
 ),
 
-ranked as (
+repeated_keys as (
 
-    -- Among valid rows only, so a broken first copy never hides a good one.
+    -- keys used more than once by valid rows: usually none or a handful, so only
+    -- their rows need ranking (a hash aggregate here instead of a sort of every row)
     select
-        *,
-        case
-            when validity_reason is null
-                then row_number() over (
-                    partition by extract, customer_key, (validity_reason is null)
-                    order by source_row_number
-                )
-        end as key_occurrence,
-        case
-            when validity_reason is null
-                then row_number() over (
-                    partition by
-                        extract, customer_key, credit_score, gender, age, property_score,
-                        balance, product_count, has_credit_card, is_active,
-                        estimated_salary, is_churned, (validity_reason is null)
-                    order by source_row_number
-                )
-        end as row_occurrence
+        extract,
+        customer_key
 
     from checked
+    where validity_reason is null
+    group by extract, customer_key
+    having count(*) > 1
+
+),
+
+ranked_repeats as (
+
+    select
+        checked.extract,
+        checked.source_row_number,
+        row_number() over (
+            partition by checked.extract, checked.customer_key
+            order by checked.source_row_number
+        ) as key_occurrence,
+        row_number() over (
+            partition by
+                checked.extract, checked.customer_key, checked.credit_score, checked.gender, checked.age,
+                checked.property_score, checked.balance, checked.product_count, checked.has_credit_card,
+                checked.is_active, checked.estimated_salary, checked.is_churned
+            order by checked.source_row_number
+        ) as row_occurrence
+
+    from checked
+    inner join repeated_keys
+        on
+            checked.extract = repeated_keys.extract
+            and checked.customer_key = repeated_keys.customer_key
+    where checked.validity_reason is null
+
+),
+
+ranked as (
+
+    select
+        checked.*,
+        ranked_repeats.key_occurrence,
+        ranked_repeats.row_occurrence
+
+    from checked
+    left join ranked_repeats
+        on
+            checked.extract = ranked_repeats.extract
+            and checked.source_row_number = ranked_repeats.source_row_number
 
 ),
 

@@ -17,13 +17,7 @@ definitions as (
 
 bank as (
 
-    select
-        extract,
-        count(*) as bank_customers,
-        avg(is_churned::int) as bank_churn_rate
-
-    from customers
-    group by extract
+    select * from {{ ref('int_extract_churn_rates') }}
 
 ),
 

@@ -1,0 +1,72 @@
+"""Great Expectations gates: the suites, `metanprom check`, and the severity policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import real_extract
+
+from metanprom import quality
+from metanprom.cli import main
+from metanprom.settings import PROJECT_DIR
+
+
+def test_the_shipped_extracts_pass_with_warnings_only() -> None:
+    files = {name: PROJECT_DIR / "seeds" / f"{name}.csv" for name in ("bank_scrooge", "bank_dataset")}
+    results, rows = quality.check_raw(files)
+    assert rows == {"bank_scrooge": 10_000, "bank_dataset": 10_000}
+    assert quality.failed(results, "error") == []
+    warned = {(r.dataset, r.column) for r in quality.failed(results, "warning")}
+    assert ("bank_dataset", "estimated_salary") in warned, "salaries below the minimum wage warn"
+
+
+def test_the_mart_suites_pass_on_a_built_warehouse(shipped_warehouse: Path) -> None:
+    results = quality.check_marts(shipped_warehouse, {"bank_scrooge": 10_000, "bank_dataset": 10_000})
+    assert quality.failed(results, "error") == []
+    assert any(r.check == "customers + quarantined = rows in the file" and r.success for r in results)
+
+
+def test_a_wrong_row_count_fails_the_mart_reconciliation(shipped_warehouse: Path) -> None:
+    results = quality.check_marts(shipped_warehouse, {"bank_scrooge": 10_001, "bank_dataset": 10_000})
+    failures = quality.failed(results, "error")
+    assert len(failures) == 1 and "10001 in the file" in failures[0].observed
+
+
+def test_check_on_both_real_extracts_passes_and_writes_data_docs(tmp_path: Path, capsys) -> None:
+    scrooge, dataset = real_extract("bank_scrooge"), real_extract("bank_dataset")
+    docs = tmp_path / "docs"
+    code = main(["check", "--bank-scrooge", str(scrooge), "--bank-dataset", str(dataset), "--raw-only",
+                 "--docs", str(docs)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "0 failed (error)" in out
+    assert (docs / "index.html").exists()
+    assert list((docs / "validations").rglob("*.html"))
+
+
+def test_check_on_a_corrupted_real_extract_fails_with_a_readable_reason(tmp_path: Path, capsys) -> None:
+    lines = real_extract("bank_scrooge").read_text(encoding="utf-8").splitlines()
+    corrupted = tmp_path / "corrupted.csv"
+    body = []
+    for i, line in enumerate(lines[1:]):
+        fields = line.split(",")
+        if i % 10 == 0:
+            fields[9] = "yes"  # last_activity: not 0/1 in 10 % of rows
+        if i == 7:
+            fields[6] = "-5000.0"  # a negative balance
+        body.append(",".join(fields))
+    corrupted.write_text("\n".join([lines[0], *body]) + "\n", encoding="utf-8")
+    code = main(["check", "--bank-scrooge", str(corrupted), "--raw-only", "--docs", str(tmp_path / "docs")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAILED" in out
+    assert "[last_activity]" in out and "yes" in out
+    assert "[balance]" in out and "-5000" in out
+
+
+@pytest.mark.parametrize("severity", ["error", "warning"])
+def test_the_severity_policy_is_documented(severity: str) -> None:
+    assert quality.SEVERITY_POLICY[severity]
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    assert f"**{severity}**" in readme
