@@ -19,41 +19,37 @@ from threadpoolctl import threadpool_limits
 
 log = logging.getLogger(__name__)
 
-FLAGS = ("has_credit_card", "is_active", "has_balance")
 K_RANGE = range(2, 8)
 FIT_SAMPLE = 20_000
 EVAL_SAMPLE = 2_000
 BOOTSTRAPS = 5
 BOOTSTRAP_ROWS = 5_000
 SEED = 20261123
-#: The columns of `customers` the clustering reads.
-INPUT_COLUMNS = (
-    "age", "credit_score", "property_score", "balance", "product_count", "estimated_salary",
-    "has_credit_card", "is_active", "has_balance", "gender", "city_code",
-)  # fmt: skip
+
+
+#: The clustering features as SQL over `customers`: numbers only, so every customer can be read as
+#: NumPy arrays (no strings) and the cost and memory of reading them stay small.
+FEATURE_SQL = {
+    "age": "age::double",
+    "credit_score": "credit_score::double",
+    "property_score": "property_score::double",
+    "log_balance": "ln(1 + greatest(coalesce(balance, 0), 0))",
+    "product_count": "product_count::double",
+    "log_salary": "ln(1 + greatest(estimated_salary, 0))",
+    "has_credit_card": "has_credit_card::double",
+    "is_active": "is_active::double",
+    "has_balance": "has_balance::double",
+    "female": "(gender = 'F')::double",
+    "city_yar": "(city_code = 'YAR')::double",
+    "city_ryb": "(city_code = 'RYB')::double",
+    "city_ros": "(city_code = 'ROS')::double",
+}
+INPUT_COLUMNS = tuple(f"{sql} as {name}" for name, sql in FEATURE_SQL.items())
 
 
 def features(customers: pd.DataFrame | dict[str, np.ndarray]) -> np.ndarray:
-    """The clustering features as a matrix: numbers (log balance and salary), flags, one-hot city and gender."""
-    col = {}
-    for name in INPUT_COLUMNS:
-        values = customers[name]
-        if isinstance(values, np.ma.MaskedArray):  # DuckDB's fetchnumpy masks nulls
-            values = values.filled(np.nan) if values.dtype.kind == "f" else values.filled(None)
-        col[name] = np.asarray(values)
-    balance = np.nan_to_num(col["balance"].astype(float), nan=0.0)
-    columns = [
-        col["age"].astype(float),
-        col["credit_score"].astype(float),
-        col["property_score"].astype(float),
-        np.log1p(np.clip(balance, 0.0, None)),
-        col["product_count"].astype(float),
-        np.log1p(np.clip(col["estimated_salary"].astype(float), 0.0, None)),
-        *(col[flag].astype(float) for flag in FLAGS),
-        (col["gender"] == "F").astype(float),
-        *((col["city_code"] == code).astype(float) for code in ("YAR", "RYB", "ROS")),
-    ]
-    return np.column_stack(columns)
+    """The clustering features (columns named as in FEATURE_SQL) as a matrix."""
+    return np.column_stack([np.asarray(customers[name], dtype=float) for name in FEATURE_SQL])
 
 
 def _prepared(sample: pd.DataFrame) -> tuple[StandardScaler, np.ndarray, np.ndarray]:

@@ -26,11 +26,10 @@ def columns_frame(
     The sample is deterministic whatever the thread count: the customers with the
     smallest hash of their key (salted), which is a uniform random choice.
     """
-    rel = _selected(customers, extract, [*columns, "customer_key"] if "customer_key" not in columns else columns)
+    rel = customers.filter(f"extract = '{extract}'")
     if sample is not None:
         rel = rel.order(f"hash(customer_key, {SAMPLE_SEED})").limit(sample)
-    frame = rel.df()
-    return frame[columns]
+    return rel.project(", ".join(columns)).df()
 
 
 def columns_numpy(customers: duckdb.DuckDBPyRelation, extract: str, columns: list[str]) -> dict[str, np.ndarray]:

@@ -37,8 +37,9 @@ import pandas as pd
 
 from metanprom.formats import FORMATS
 
-#: Above this many rows, GE validates a fixed sample of this many (dbt's SQL checks still see every row).
-GE_MAX_ROWS = 1_000_000
+#: Above this many rows, GE validates a fixed sample of this many (dbt's SQL checks still see every row;
+#: the error-severity range checks, like a negative balance, see every row too, see `raw_frames`).
+GE_MAX_ROWS = 200_000
 #: The Russian federal minimum wage for 2026, roubles a month.
 MINIMUM_WAGE_RUB = 27_093
 NUMBER = r"^\s*-?\d+(\.\d+)?\s*$"
@@ -246,21 +247,35 @@ def _context(docs_dir: Path | None):
 
 
 def raw_frames(path: Path, fmt_name: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """The extract as text and as numbers (at most GE_MAX_ROWS rows), and its row count."""
+    """The extract as text (a fixed sample of at most GE_MAX_ROWS rows), its numeric columns as numbers
+    (every row: a single negative balance must stop the run), and its row count."""
     fmt = FORMATS[fmt_name]
     quoted = str(path).replace("'", "''")
     con = duckdb.connect()
-    con.execute(
-        f"create view raw as select * from read_csv('{quoted}', header = true, all_varchar = true, null_padding = true)"
-    )
-    rows = con.execute("select count(*) from raw").fetchall()[0][0]
-    limit = f" using sample {GE_MAX_ROWS} rows (reservoir, 42)" if rows > GE_MAX_ROWS else ""
-    text = con.execute(f"select * from raw{limit}").df()
-    numeric = [
-        fmt.raw(c) for c in ("credit_score", "age", "property_score", "balance", "product_count", "estimated_salary")
-    ]
-    numbers = text[[c for c in numeric if c in text.columns]].apply(pd.to_numeric, errors="coerce")
-    con.close()
+    try:
+        con.execute("set enable_progress_bar = false")
+        con.execute(
+            f"create view raw as select * from read_csv('{quoted}', header = true, all_varchar = true, "
+            "null_padding = true)"
+        )
+        rows = con.execute("select count(*) from raw").fetchall()[0][0]
+        limit = f" using sample {GE_MAX_ROWS} rows (reservoir, 42)" if rows > GE_MAX_ROWS else ""
+        text = con.execute(f"select * from raw{limit}").df()
+        present = {r[0] for r in con.execute("describe raw").fetchall()}
+        numeric = [
+            fmt.raw(c)
+            for c in ("credit_score", "age", "property_score", "balance", "product_count", "estimated_salary")
+            if fmt.raw(c) in present
+        ]
+        numbers = (
+            con.execute(
+                f"select {', '.join(f'try_cast({chr(34)}{c}{chr(34)} as double) as {chr(34)}{c}{chr(34)}' for c in numeric)} from raw"
+            ).df()
+            if numeric
+            else pd.DataFrame()
+        )
+    finally:
+        con.close()
     return text, numbers, rows
 
 

@@ -1,5 +1,6 @@
-"""Each customer's cluster under the k chosen in cluster_selection (same sample and seed)."""
+"""Each customer's cluster under the k chosen in cluster_selection, by row number (no strings read)."""
 
+import numpy as np
 import pandas as pd
 
 from metanprom.clusters import FIT_SAMPLE, INPUT_COLUMNS, assign
@@ -13,9 +14,15 @@ def model(dbt, session):
     frames = []
     for extract, k in sorted(chosen.items()):
         sample = columns_frame(customers, extract, list(INPUT_COLUMNS), sample=FIT_SAMPLE)
-        everyone = columns_numpy(customers, extract, ["customer_key", *INPUT_COLUMNS])
+        everyone = columns_numpy(customers, extract, ["source_row_number", *INPUT_COLUMNS])
         labels = assign(sample, everyone, int(k))
         frames.append(
-            pd.DataFrame({"extract": extract, "customer_key": everyone["customer_key"], "cluster_id": labels})
+            pd.DataFrame(
+                {
+                    "extract": extract,
+                    "source_row_number": np.asarray(everyone["source_row_number"], dtype=np.int64),
+                    "cluster_id": labels,
+                }
+            )
         )
     return pd.concat(frames, ignore_index=True)
