@@ -267,13 +267,8 @@ def raw_frames(path: Path, fmt_name: str) -> tuple[pd.DataFrame, pd.DataFrame, i
             for c in ("credit_score", "age", "property_score", "balance", "product_count", "estimated_salary")
             if fmt.raw(c) in present
         ]
-        numbers = (
-            con.execute(
-                f"select {', '.join(f'try_cast({chr(34)}{c}{chr(34)} as double) as {chr(34)}{c}{chr(34)}' for c in numeric)} from raw"
-            ).df()
-            if numeric
-            else pd.DataFrame()
-        )
+        casts = ", ".join(f'try_cast("{c}" as double) as "{c}"' for c in numeric)
+        numbers = con.execute(f"select {casts} from raw").df() if numeric else pd.DataFrame()
     finally:
         con.close()
     return text, numbers, rows
