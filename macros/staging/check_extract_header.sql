@@ -6,7 +6,7 @@
 {% macro check_extract_header(path, expected_columns) %}
     {%- if execute -%}
         {%- set described = run_query(
-            "describe select * from read_csv('" ~ path ~ "', header = true, all_varchar = true)"
+            "describe select * from read_csv('" ~ path ~ "', header = true, all_varchar = true, null_padding = true)"
         ) -%}
         {%- set found = described.columns[0].values() | list -%}
         {%- if found != expected_columns -%}

@@ -7,15 +7,17 @@
     or text (an extract read by DuckDB in place).
 -#}
 {% macro parse_value(column, type) -%}
+    {#- via trimmed text: spaces are forgiven, and DuckDB cannot push the cast into the CSV reader (where it would raise) -#}
+    {%- set number = 'try_cast(trim(cast(' ~ column ~ ' as varchar)) as double)' -%}
     {%- if type == 'integer' -%}
         case
-            when try_cast({{ column }} as double) = round(try_cast({{ column }} as double))
-                then cast(try_cast({{ column }} as double) as integer)
+            when {{ number }} = round({{ number }})
+                then cast({{ number }} as integer)
         end
     {%- elif type == 'flag' -%}
-        case try_cast({{ column }} as double) when 1 then true when 0 then false end
+        case {{ number }} when 1 then true when 0 then false end
     {%- else -%}
-        try_cast({{ column }} as {{ type }})
+        {{ number }}
     {%- endif -%}
 {%- endmacro %}
 

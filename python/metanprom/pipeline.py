@@ -53,7 +53,7 @@ def dbt_executable() -> str:
 def run_dbt(
     args: list[str],
     warehouse: Path,
-    dbt_vars: dict[str, str] | None = None,
+    dbt_vars: dict[str, object] | None = None,
     log: Callable[[str], None] = print,
 ) -> subprocess.CompletedProcess[str]:
     """Run one dbt command against `warehouse`; raise PipelineError with dbt's failures on error."""
@@ -90,6 +90,7 @@ def build(
     inputs: dict[str, str | os.PathLike[str] | None],
     warehouse: Path | None = None,
     log: Callable[[str], None] = print,
+    extra_vars: dict[str, object] | None = None,
 ) -> RunResult:
     """Build every model and run every dbt test into a fresh file, then swap it in as `warehouse`.
 
@@ -98,7 +99,7 @@ def build(
     target = Path(warehouse) if warehouse else warehouse_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     result = RunResult(warehouse=target)
-    dbt_vars: dict[str, str] = {}
+    dbt_vars: dict[str, object] = dict(extra_vars or {})
     prepared_dir = target.parent / ".inputs"
     started = time.perf_counter()
     for name in FORMATS:
@@ -118,7 +119,10 @@ def build(
     files = {name: Path(dbt_vars.get(f"{name}_path", PROJECT_DIR / "seeds" / f"{name}.csv")) for name in FORMATS}
     log("checking the raw extracts (Great Expectations) ...")
     gx_context = quality._context(None)
-    raw_results, raw_rows = quality.check_raw(files, context=gx_context)
+    try:
+        raw_results, raw_rows = quality.check_raw(files, context=gx_context)
+    except quality.UnreadableExtractError as error:
+        raise QualityGateError(str(error)) from error
     result.quality += raw_results
     result.seconds["quality gates: raw"] = time.perf_counter() - started
     errors = quality.failed(raw_results, "error")

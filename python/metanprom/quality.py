@@ -65,6 +65,10 @@ SEVERITY_POLICY = {
 }
 
 
+class UnreadableExtractError(ValueError):
+    """DuckDB cannot read the extract as CSV (e.g. a row with more fields than the header)."""
+
+
 @dataclass
 class CheckResult:
     layer: str
@@ -258,6 +262,17 @@ def raw_frames(path: Path, fmt_name: str) -> tuple[pd.DataFrame, pd.DataFrame, i
             f"create view raw as select * from read_csv('{quoted}', header = true, all_varchar = true, "
             "null_padding = true)"
         )
+        present_names = [r[0] for r in con.execute("describe raw").fetchall()]
+        extra = [c for c in present_names if c not in fmt.header and c.startswith("column")]
+        if extra and len(present_names) > len(fmt.header):
+            condition = " or ".join(f'"{c}" is not null' for c in extra)
+            lines = con.execute(
+                f"select line from (select row_number() over () + 1 as line, * from raw) where {condition} limit 5"
+            ).fetchall()
+            raise UnreadableExtractError(
+                f"{path}: line(s) {', '.join(str(r[0]) for r in lines)} have more fields than the header's "
+                f"{len(fmt.header)}; expected one value per column of: {','.join(fmt.header)}"
+            )
         rows = con.execute("select count(*) from raw").fetchall()[0][0]
         limit = f" using sample {GE_MAX_ROWS} rows (reservoir, 42)" if rows > GE_MAX_ROWS else ""
         text = con.execute(f"select * from raw{limit}").df()
@@ -267,7 +282,8 @@ def raw_frames(path: Path, fmt_name: str) -> tuple[pd.DataFrame, pd.DataFrame, i
             for c in ("credit_score", "age", "property_score", "balance", "product_count", "estimated_salary")
             if fmt.raw(c) in present
         ]
-        casts = ", ".join(f'try_cast("{c}" as double) as "{c}"' for c in numeric)
+        # trim() keeps DuckDB from pushing the cast into the CSV reader, where it would raise, not try
+        casts = ", ".join(f'try_cast(trim("{c}") as double) as "{c}"' for c in numeric)
         numbers = con.execute(f"select {casts} from raw").df() if numeric else pd.DataFrame()
     finally:
         con.close()
@@ -282,7 +298,12 @@ def check_raw(
     results: list[CheckResult] = []
     counts: dict[str, int] = {}
     for fmt_name, path in files.items():
-        text, numbers, rows = raw_frames(path, fmt_name)
+        try:
+            text, numbers, rows = raw_frames(path, fmt_name)
+        except duckdb.Error as error:
+            first = str(error).strip().splitlines()
+            detail = " ".join(line.strip() for line in first[:2])
+            raise UnreadableExtractError(f"{path}: cannot be read as a {fmt_name} CSV extract: {detail}") from error
         counts[fmt_name] = rows
         text_spec, number_spec = raw_spec(fmt_name)
         if list(text.columns) != list(FORMATS[fmt_name].header):

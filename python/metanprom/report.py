@@ -267,7 +267,7 @@ def build_report(warehouse: Path, lang: str) -> str:
             f"<table><tr><th>{t['extract']}</th><th>{t['check']}</th><th>{t['severity']}</th><th>{t['rows']}</th></tr>"
         )
         for q in quality:
-            key = f"{q['extract']}|{q['source']}|{q['check_name']}|{q['column_name']}"
+            key = f"{q['extract']}|{q['gate']}|{q['check_name']}|{q['column_name']}"
             parts.append(
                 f"<tr><td>{names.get(q['extract'], q['extract'])}</td>"
                 f"<td>{html.escape(q['check_name'])}{' [' + html.escape(q['column_name']) + ']' if q['column_name'] else ''}</td>"

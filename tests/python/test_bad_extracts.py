@@ -112,7 +112,7 @@ REJECTED = {
         lambda p: _write(p, [HEADER + ",Comment", *(x + ",-" for x in LINES)]),
         "unexpected columns ['Comment']",
     ),
-    "not_text": (lambda p: p.write_bytes(b"\x00\x9f\x92\x96" * 100) and p, "neither UTF-8 nor Windows-1251"),
+    "not_text": (lambda p: p.write_bytes(b"\x00\x9f\x92\x96" * 100) and p, "expected a CSV extract in UTF-8"),
 }
 
 
@@ -157,6 +157,18 @@ def test_rejected_by_the_raw_quality_gate(
     assert "raw-extract checks failed" in err
     assert f"[{column}]" in err
     assert "Traceback" not in err
+    assert _digest(good_warehouse) == before
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused_naming_the_line(
+    tmp_path: Path, good_warehouse: Path
+) -> None:
+    bad = _write(tmp_path / "extra_field.csv", [HEADER, *LINES[:50], LINES[50] + ",1,2,3", *LINES[51:100]])
+    before = _digest(good_warehouse)
+    with pytest.raises(pipeline.QualityGateError) as error:
+        pipeline.build({"bank_dataset": bad}, good_warehouse, log=lambda _: None)
+    assert str(bad) in str(error.value)
+    assert "line(s) 52 have more fields than the header's 12" in str(error.value)
     assert _digest(good_warehouse) == before
 
 

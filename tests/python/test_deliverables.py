@@ -174,7 +174,7 @@ KEYS = {
     "product_portraits": ["extract", "product_count"],
     "churn_portrait": ["extract", "feature", "statistic", "feature_value"],
     "segment_summary": ["extract", "scheme", "segment_id"],
-    "data_quality_summary": ["extract", "source", "check_name", "column_name"],
+    "data_quality_summary": ["extract", "gate", "check_name", "column_name"],
 }
 
 

@@ -16,7 +16,7 @@ checks as (
 
     select
         dataset as extract,
-        'great_expectations: raw extract' as source,
+        'great_expectations: raw extract' as gate,
         check_name,
         column_name,
         severity,
@@ -32,7 +32,7 @@ quarantine as (
 
     select
         extract,
-        'dbt: quarantine' as source,
+        'dbt: quarantine' as gate,
         'rows quarantined: ' || quarantine_reason as check_name,
         cast(null as varchar) as column_name,
         'warning' as severity,
