@@ -33,14 +33,17 @@ def test_a_wrong_row_count_fails_the_mart_reconciliation(shipped_warehouse: Path
     assert len(failures) == 1 and "10001 in the file" in failures[0].observed
 
 
-def test_check_on_both_real_extracts_passes_and_writes_data_docs(tmp_path: Path, capsys) -> None:
+def test_check_on_both_real_extracts_passes_and_writes_data_docs(tmp_path: Path, capsys, real_warehouse: Path) -> None:
     scrooge, dataset = real_extract("bank_scrooge"), real_extract("bank_dataset")
     docs = tmp_path / "docs"
-    code = main(["check", "--bank-scrooge", str(scrooge), "--bank-dataset", str(dataset), "--raw-only",
-                 "--docs", str(docs)])  # fmt: skip
+    code = main(["check", "--bank-scrooge", str(scrooge), "--bank-dataset", str(dataset),
+                 "--warehouse", str(real_warehouse), "--docs", str(docs)])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0, out
     assert "0 failed (error)" in out
+    checked = int(out.split(" checks: ")[0].split()[-1])
+    raw_only = len(quality.raw_spec("bank_scrooge")[0]) + len(quality.raw_spec("bank_scrooge")[1])
+    assert checked > 2 * raw_only - 5, "the marts were checked too"
     assert (docs / "index.html").exists()
     assert list((docs / "validations").rglob("*.html"))
 

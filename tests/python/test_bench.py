@@ -1,0 +1,23 @@
+"""The benchmark runs end to end on a small size and writes its files (figures are not asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from metanprom import bench
+
+
+def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None:
+    md = bench.main([2_000], tmp_path / "out", tmp_path / "work")
+    data = json.loads((tmp_path / "out" / "benchmarks.json").read_text(encoding="utf-8"))
+    assert data["machine"]["cores"] >= 1
+    (result,) = data["results"]
+    assert result["rows"] == 2_000
+    for stage in ("generate", "floor (DuckDB alone)", "pandas baseline", "metanprom run", "hypotheses (read back)"):
+        assert result["stages"][stage]["seconds"] > 0
+        assert result["stages"][stage]["peak_mib"] > 0
+    assert "dbt build" in result["pipeline"]["seconds"]
+    text = md.read_text(encoding="utf-8")
+    assert "| 2,000 | metanprom run |" in text
+    assert "dbt build ÷ floor" in text
