@@ -42,18 +42,17 @@ histograms as (
     {%- endfor %}
 
     -- keeps the relation well-formed while dbt parses (no definitions read yet)
-    select
-        cast(null as varchar) as extract,
-        cast(null as varchar) as scheme,
-        cast(null as varchar) as segment_id,
-        cast(null as varchar) as feature,
-        cast(null as varchar) as operator,
-        cast(null as double) as chosen_cut,
-        cast(null as double) as value,
-        cast(null as bigint) as customers,
-        cast(null as bigint) as churned
-    from customers
-    where false
+    {{ no_rows({
+        'extract': 'varchar',
+        'scheme': 'varchar',
+        'segment_id': 'varchar',
+        'feature': 'varchar',
+        'operator': 'varchar',
+        'chosen_cut': 'double',
+        'value': 'double',
+        'customers': 'bigint',
+        'churned': 'bigint',
+    }, 'customers') }}
 
 )
 

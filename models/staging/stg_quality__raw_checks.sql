@@ -29,16 +29,16 @@ checks as (
         )
     {%- else %}
 
-        select
-            cast(null as varchar) as layer,
-            cast(null as varchar) as dataset,
-            cast(null as varchar) as check_name,
-            cast(null as varchar) as column_name,
-            cast(null as varchar) as severity,
-            cast(null as boolean) as success,
-            cast(null as bigint) as unexpected_count,
-            cast(null as varchar) as observed
-        where false
+        {{ no_rows({
+            'layer': 'varchar',
+            'dataset': 'varchar',
+            'check_name': 'varchar',
+            'column_name': 'varchar',
+            'severity': 'varchar',
+            'success': 'boolean',
+            'unexpected_count': 'bigint',
+            'observed': 'varchar',
+        }, '(select 1)') }}
     {%- endif %}
 
 )

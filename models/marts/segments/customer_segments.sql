@@ -38,15 +38,14 @@ assigned as (
     {%- endfor %}
 
     -- keeps the relation well-formed while dbt parses (no definitions read yet)
-    select
-        cast(null as varchar) as extract,
-        cast(null as varchar) as customer_key,
-        cast(null as varchar) as scheme,
-        cast(null as varchar) as segment_id,
-        cast(null as varchar) as matched_segment_ids,
-        cast(null as boolean) as is_churned
-    from customers
-    where false
+    {{ no_rows({
+        'extract': 'varchar',
+        'customer_key': 'varchar',
+        'scheme': 'varchar',
+        'segment_id': 'varchar',
+        'matched_segment_ids': 'varchar',
+        'is_churned': 'boolean',
+    }, 'customers') }}
 
 ),
 

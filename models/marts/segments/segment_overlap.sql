@@ -33,16 +33,15 @@ pairs as (
     {%- endfor %}
 
     -- keeps the relation well-formed while dbt parses (no definitions read yet)
-    select
-        cast(null as varchar) as extract,
-        cast(null as varchar) as scheme,
-        cast(null as varchar) as segment_a,
-        cast(null as varchar) as segment_b,
-        cast(null as bigint) as customers_a,
-        cast(null as bigint) as customers_b,
-        cast(null as bigint) as customers_in_both
-    from customers
-    where false
+    {{ no_rows({
+        'extract': 'varchar',
+        'scheme': 'varchar',
+        'segment_a': 'varchar',
+        'segment_b': 'varchar',
+        'customers_a': 'bigint',
+        'customers_b': 'bigint',
+        'customers_in_both': 'bigint',
+    }, 'customers') }}
 
 ),
 

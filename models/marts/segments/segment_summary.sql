@@ -55,17 +55,16 @@ counts as (
     {%- endfor %}
 
     -- keeps the relation well-formed while dbt parses (no definitions read yet)
-    select
-        cast(null as varchar) as extract,
-        cast(null as varchar) as scheme,
-        cast(null as boolean) as scheme_is_exclusive,
-        cast(null as varchar) as segment_id,
-        cast(null as varchar) as rule_sql,
-        cast(null as bigint) as customers,
-        cast(null as bigint) as churned,
-        cast(null as bigint) as overlapping_customers
-    from customers
-    where false
+    {{ no_rows({
+        'extract': 'varchar',
+        'scheme': 'varchar',
+        'scheme_is_exclusive': 'boolean',
+        'segment_id': 'varchar',
+        'rule_sql': 'varchar',
+        'customers': 'bigint',
+        'churned': 'bigint',
+        'overlapping_customers': 'bigint',
+    }, 'customers') }}
 
 ),
 

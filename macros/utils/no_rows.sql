@@ -1,0 +1,16 @@
+{#-
+    A select with the given typed columns and no rows: keeps a relation
+    well-formed when its rows come from definitions not read yet (dbt
+    parsing) or from an input that was not given.
+    Arguments:
+      columns  - dict of column name to SQL type, in output order
+      relation - a CTE or relation to select from (only for its name)
+-#}
+{% macro no_rows(columns, relation) -%}
+    select
+        {%- for name, type in columns.items() %}
+            cast(null as {{ type }}) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    where false
+{%- endmacro %}
