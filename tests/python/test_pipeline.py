@@ -130,3 +130,12 @@ def test_cli_reports_a_bad_extract_without_a_traceback(tmp_path: Path, capsys: p
     assert code == 1
     assert f"{empty}: the file is empty" in err
     assert "Traceback" not in err
+
+
+def test_summary_reports_counts_clusters_and_hypotheses(shipped_warehouse: Path, capsys) -> None:
+    assert main(["summary", "--warehouse", str(shipped_warehouse)]) == 0
+    out = capsys.readouterr().out
+    assert "bank_scrooge        10,000" in out
+    assert "missing_age" in out
+    assert out.count("clusters:") == 2 and "chosen (silhouette" in out
+    assert out.count("hypotheses:") == 2 and "significant after adjustment" in out
