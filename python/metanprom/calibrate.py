@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.special import logit, ndtri
 from scipy.stats import rankdata
 
-from metanprom.formats import FORMATS
+from metanprom.formats import FORMATS, NUMERIC_COLUMNS
 from metanprom.generator import (
     CATEGORICAL_GROUPED,
     GENDER_CODES,
@@ -217,7 +217,7 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, cities: list[str], min
         rm, sm = real[name].isna().mean(), synthetic[name].isna().mean()
         if abs(rm - sm) > 0.01:
             problems.append(f"missing share of {name}: real {rm:.4f}, generated {sm:.4f}")
-    for name in ("credit_score", "age", "property_score", "balance", "product_count", "estimated_salary"):
+    for name in NUMERIC_COLUMNS:
         for q in (0.1, 0.5, 0.9):
             rq = real[name].quantile(q)
             sq = synthetic[name].quantile(q)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Canonical numeric columns (numbers, not 0/1 flags) and 0/1 flag columns of both formats.
+NUMERIC_COLUMNS = ("credit_score", "age", "property_score", "balance", "product_count", "estimated_salary")
+FLAG_COLUMNS = ("has_credit_card", "is_active", "is_churned")
+
 
 @dataclass(frozen=True)
 class ExtractFormat:

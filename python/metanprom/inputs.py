@@ -32,20 +32,10 @@ from pathlib import Path
 
 import duckdb
 
-from metanprom.formats import FORMATS, ExtractFormat, check_header
+from metanprom.formats import FLAG_COLUMNS, FORMATS, NUMERIC_COLUMNS, ExtractFormat, check_header
 
 SNIFF_BYTES = 1 << 16
-NUMERIC_CANONICAL = (
-    "credit_score",
-    "age",
-    "property_score",
-    "balance",
-    "product_count",
-    "has_credit_card",
-    "is_active",
-    "estimated_salary",
-    "is_churned",
-)
+NUMERIC_CANONICAL = (*NUMERIC_COLUMNS, *FLAG_COLUMNS)
 
 
 class InputError(ValueError):

@@ -35,7 +35,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from metanprom.formats import FORMATS
+from metanprom.formats import FLAG_COLUMNS, FORMATS, NUMERIC_COLUMNS
 
 #: Above this many rows, GE validates a fixed sample of this many (dbt's SQL checks still see every row;
 #: the error-severity range checks, like a negative balance, see every row too, see `raw_frames`).
@@ -118,12 +118,12 @@ def raw_spec(fmt_name: str) -> tuple[list[tuple[str, dict[str, Any], str]], list
         ("ExpectColumnValuesToBeInSet", {"column": raw("gender"), "value_set": ["Ж", "М"], "mostly": 0.95}, "error"),
         ("ExpectColumnValuesToBeInSet", {"column": raw("gender"), "value_set": ["Ж", "М"]}, "warning"),
     ]
-    for canon in ("has_credit_card", "is_active", "is_churned"):
+    for canon in FLAG_COLUMNS:
         text.append(
             ("ExpectColumnValuesToBeInSet", {"column": raw(canon), "value_set": ["0", "1"], "mostly": 0.95}, "error")
         )
         text.append(("ExpectColumnValuesToBeInSet", {"column": raw(canon), "value_set": ["0", "1"]}, "warning"))
-    for canon in ("credit_score", "age", "property_score", "balance", "product_count", "estimated_salary"):
+    for canon in NUMERIC_COLUMNS:
         text.append(
             ("ExpectColumnValuesToMatchRegex", {"column": raw(canon), "regex": NUMBER, "mostly": 0.95}, "error")
         )
@@ -277,11 +277,7 @@ def raw_frames(path: Path, fmt_name: str) -> tuple[pd.DataFrame, pd.DataFrame, i
         limit = f" using sample {GE_MAX_ROWS} rows (reservoir, 42)" if rows > GE_MAX_ROWS else ""
         text = con.execute(f"select * from raw{limit}").df()
         present = {r[0] for r in con.execute("describe raw").fetchall()}
-        numeric = [
-            fmt.raw(c)
-            for c in ("credit_score", "age", "property_score", "balance", "product_count", "estimated_salary")
-            if fmt.raw(c) in present
-        ]
+        numeric = [fmt.raw(c) for c in NUMERIC_COLUMNS if fmt.raw(c) in present]
         # trim() keeps DuckDB from pushing the cast into the CSV reader, where it would raise, not try
         casts = ", ".join(f'try_cast(trim("{c}") as double) as "{c}"' for c in numeric)
         numbers = con.execute(f"select {casts} from raw").df() if numeric else pd.DataFrame()

@@ -1,37 +1,14 @@
-{%- set features = analysis_features()['categorical'] -%}
-
 with
 
-customers as (
+by_value as (
 
-    select * from {{ ref('customers') }}
+    select * from {{ ref('int_churn_by_value') }}
 
 ),
 
 bank as (
 
     select * from {{ ref('int_extract_churn_rates') }}
-
-),
-
-by_value as (
-
-    {%- for feature in features %}
-
-        select
-            extract,
-            '{{ feature.column }}' as feature,
-            cast({{ feature.column }} as varchar) as feature_value,
-            dense_rank() over (
-                partition by extract order by min({{ feature.sort_column }})
-            ) as value_order,
-            count(*) as customers,
-            count(*) filter (where is_churned) as churned
-
-        from customers
-        group by extract, {{ feature.column }}
-        {{ 'union all' if not loop.last }}
-    {%- endfor %}
 
 ),
 

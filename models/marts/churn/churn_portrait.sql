@@ -1,5 +1,4 @@
 {%- set numeric = analysis_features()['numeric'] -%}
-{%- set categorical = analysis_features()['categorical'] -%}
 
 with
 
@@ -40,23 +39,16 @@ numeric_stats as (
 
 categorical_counts as (
 
-    {%- for feature in categorical %}
+    select
+        extract,
+        feature,
+        feature_value,
+        value_order,
+        churned as churned_customers,
+        customers as all_customers,
+        customers - churned as retained_customers
 
-        select
-            extract,
-            '{{ feature.column }}' as feature,
-            cast({{ feature.column }} as varchar) as feature_value,
-            dense_rank() over (
-                partition by extract order by min({{ feature.sort_column }})
-            ) as value_order,
-            count(*) filter (where is_churned) as churned_customers,
-            count(*) filter (where not is_churned) as retained_customers,
-            count(*) as all_customers
-
-        from customers
-        group by extract, {{ feature.column }}
-        {{ 'union all' if not loop.last }}
-    {%- endfor %}
+    from {{ ref('int_churn_by_value') }}
 
 ),
 

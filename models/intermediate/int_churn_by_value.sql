@@ -1,0 +1,34 @@
+{{ config(materialized='table') }}
+
+{%- set features = analysis_features()['categorical'] -%}
+
+with
+
+customers as (
+
+    select * from {{ ref('customers') }}
+
+),
+
+by_value as (
+
+    {%- for feature in features %}
+
+        select
+            extract,
+            '{{ feature.column }}' as feature,
+            cast({{ feature.column }} as varchar) as feature_value,
+            dense_rank() over (
+                partition by extract order by min({{ feature.sort_column }})
+            ) as value_order,
+            count(*) as customers,
+            count(*) filter (where is_churned) as churned
+
+        from customers
+        group by extract, {{ feature.column }}
+        {{ 'union all' if not loop.last }}
+    {%- endfor %}
+
+)
+
+select * from by_value
