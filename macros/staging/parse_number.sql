@@ -1,18 +1,24 @@
 {#-
-    Parse one raw extract value as `type`:
-      integer - a whole number (850, 850.0); null for 850.5 or text
-      double  - any number
-      flag    - 0/1 as a boolean; null for anything else
-    Empty values are null. Works whether the raw column is typed (a seed)
-    or text (an extract read by DuckDB in place).
+    A raw extract value as a double, or null when it is empty or not a
+    number. Works whether the raw column is typed (a seed) or text (an
+    extract read by DuckDB in place).
 -#}
-{% macro parse_value(column, type) -%}
+{% macro parse_number(column) -%}
     {#- via trimmed text: spaces are forgiven, and DuckDB cannot push the cast into the CSV reader (where it would raise) -#}
-    {%- set number = 'try_cast(trim(cast(' ~ column ~ ' as varchar)) as double)' -%}
+    try_cast(trim(cast({{ column }} as varchar)) as double)
+{%- endmacro %}
+
+{#-
+    An already parsed number (`parse_number`) as `type`:
+      integer - a whole number (850, 850.0) that fits an integer; null for 850.5
+      double  - the number itself
+      flag    - 0/1 as a boolean; null for anything else
+-#}
+{% macro number_as(number, type) -%}
     {%- if type == 'integer' -%}
         case
             when {{ number }} = round({{ number }})
-                then cast({{ number }} as integer)
+                then try_cast({{ number }} as integer)
         end
     {%- elif type == 'flag' -%}
         case {{ number }} when 1 then true when 0 then false end
@@ -22,16 +28,23 @@
 {%- endmacro %}
 
 {#-
-    The names of the columns (`columns`: a dict of column name to the type
-    given to `parse_value`) whose value is present but does not parse, joined
-    by ", "; null when every value parsed.
+    Parse one raw extract value as `type` (see `number_as`); empty values are null.
+-#}
+{% macro parse_value(column, type) -%}
+    {{ number_as(parse_number(column), type) }}
+{%- endmacro %}
+
+{#-
+    The names of the columns (`columns`: a dict of raw column name to the
+    expression holding its parsed value) whose raw value is present but
+    parsed to null, joined by ", "; null when every value parsed.
 -#}
 {% macro unparsed_columns(columns) -%}
     nullif(concat_ws(
         ', ',
-        {%- for column, type in columns.items() %}
+        {%- for column, parsed in columns.items() %}
             case
-                when {{ column }} is not null and {{ parse_value(column, type) }} is null
+                when {{ column }} is not null and {{ parsed }} is null
                     then '{{ column }}'
             end{{ "," if not loop.last }}
         {%- endfor %}

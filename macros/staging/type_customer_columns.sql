@@ -1,17 +1,19 @@
 {#-
-    The typing shared by both extract formats' staging models.
+    The typing shared by both extract formats' base models.
 
     Arguments:
-      relation - a CTE with one row per raw extract row, already renamed to
-                 the canonical column names (customer_id, credit_score, city,
-                 gender, age, property_score, balance, product_count,
-                 has_credit_card, is_active, estimated_salary, is_churned)
-                 and numbered (source_row_number)
+      relation - a CTE with one row per raw extract row, in file order,
+                 already renamed to the canonical column names (customer_id,
+                 credit_score, city, gender, age, property_score, balance,
+                 product_count, has_credit_card, is_active, estimated_salary,
+                 is_churned)
       extract  - the extract format's name, written to the `extract` column
 
     Values are parsed, never coerced: a value that does not parse becomes
     null and its column is named in `unparsed_columns`, which the
-    validation model turns into a quarantine reason.
+    validation model turns into a quarantine reason. Each raw value is
+    parsed once (in `numbers`); the typed value and the unparsed check
+    both read that number.
 -#}
 {% macro type_customer_columns(relation, extract) -%}
     {%- set numeric_columns = {
@@ -25,9 +27,12 @@
         'estimated_salary': 'double',
         'is_churned': 'flag',
     } -%}
+    {%- set parsed = {} -%}
+    {%- for column, type in numeric_columns.items() -%}
+        {%- do parsed.update({column: number_as(column ~ '__number', type)}) -%}
+    {%- endfor -%}
     select
         '{{ extract }}' as extract,
-        source_row_number,
         nullif(trim(cast(customer_id as varchar)), '') as customer_id,
         nullif(trim(cast(city as varchar)), '') as city_raw,
         case upper(trim(cast(gender as varchar)))
@@ -35,9 +40,16 @@
             when 'М' then 'M'
         end as gender,
         nullif(trim(cast(gender as varchar)), '') as gender_raw,
-        {%- for column, type in numeric_columns.items() %}
-        {{ parse_value(column, type) }} as {{ column }},
+        {%- for column in numeric_columns %}
+        {{ parsed[column] }} as {{ column }},
         {%- endfor %}
-        {{ unparsed_columns(numeric_columns) }} as unparsed_columns
-    from {{ relation }}
+        {{ unparsed_columns(parsed) }} as unparsed_columns
+    from (
+        select
+            *,
+            {%- for column in numeric_columns %}
+            {{ parse_number(column) }} as {{ column }}__number{{ "," if not loop.last }}
+            {%- endfor %}
+        from {{ relation }}
+    ) as numbers
 {%- endmacro %}
