@@ -130,3 +130,32 @@ def test_cluster_choice_is_recorded(shipped_warehouse: Path) -> None:
         assert silhouette == best[0][0]
         clusters = _rows(shipped_warehouse, f"select count(*) from cluster_profiles where extract = '{extract}'")
         assert clusters[0][0] == k
+
+
+def test_unique_combination_test_reports_a_duplicate_and_only_it(shipped_warehouse: Path, tmp_path: Path) -> None:
+    """The generic test groups by a hash first: it must still return exactly the repeated combination."""
+    import re
+    import shutil
+
+    import duckdb
+
+    from metanprom.settings import PROJECT_DIR
+
+    compiled = sorted(
+        (PROJECT_DIR / "target" / "compiled" / "metanprom").rglob(
+            "unique_combination_of_columns_customers_extract__customer_key.sql"
+        )
+    )
+    assert compiled, "dbt compiled no unique_combination_of_columns test on customers"
+    sql = re.sub(r'"[^"]+"\."main"\."customers"', "main.customers", compiled[0].read_text(encoding="utf-8"))
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(shipped_warehouse, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        assert con.execute(sql).fetchall() == []
+        con.execute("insert into main.customers select * from main.customers order by customer_key limit 1")
+        key = con.execute("select customer_key from main.customers order by customer_key limit 1").fetchall()[0][0]
+        failing = con.execute(sql).fetchall()
+    finally:
+        con.close()
+    assert [(row[1], row[-1]) for row in failing] == [(key, 2)]
