@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest, test_proportions_2indep
+
+from metanprom.multiple_testing import adjusted_p_values
 
 DISCOVERY_FEATURES = (
     "city", "gender", "product_count", "property_score", "has_credit_card", "is_active", "has_balance",
@@ -128,7 +129,7 @@ def discover_segments(candidates: pd.DataFrame, alpha: float = 0.05) -> pd.DataF
     frame["p_value_holm"] = np.nan
     for _, index in frame.groupby("extract").groups.items():
         pvals = frame.loc[index, "p_value"].fillna(1.0).to_numpy()
-        frame.loc[index, "p_value_holm"] = multipletests(pvals, alpha=alpha, method="holm")[1]
+        frame.loc[index, "p_value_holm"] = adjusted_p_values(pvals, "holm")
     frame["is_significant"] = (frame["p_value_holm"] < alpha) & (frame["churn_rate"] > frame["bank_churn_rate"])
     frame["discovery_rank"] = (
         frame["excess_churners"].where(frame["is_significant"]).groupby(frame["extract"]).rank(ascending=False)
