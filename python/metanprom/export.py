@@ -66,14 +66,21 @@ def _select(con: duckdb.DuckDBPyConnection, mart: str, pseudonym_key: str | None
     return f"select {', '.join(parts)} from main.{mart}"
 
 
+#: UTF-8's byte-order mark, which tells Excel the file is UTF-8 (Cyrillic intact).
+BOM = "\ufeff"
+
+
 def _csv_select(con: duckdb.DuckDBPyConnection, query: str) -> str:
+    """The query with decimal commas, its first column named with the byte-order mark in front, so DuckDB
+    writes the mark as the file's first bytes (no second pass over a file of gigabytes to prepend it)."""
     described = con.execute(f"describe ({query})").fetchall()
     parts = []
-    for name, kind, *_ in described:
+    for index, (name, kind, *_) in enumerate(described):
+        alias = f'"{BOM}{name}"' if index == 0 else name
         if kind in ("DOUBLE", "FLOAT") or kind.startswith("DECIMAL"):
-            parts.append(f"replace(cast({name} as varchar), '.', ',') as {name}")
+            parts.append(f"replace(cast({name} as varchar), '.', ',') as {alias}")
         else:
-            parts.append(name)
+            parts.append(f"{name} as {alias}")
     return f"select {', '.join(parts)} from ({query})"
 
 
@@ -147,12 +154,9 @@ def export(
                 parquet = staging / "parquet" / f"{mart}.parquet"
                 con.execute(f"copy ({query}) to '{parquet}' (format parquet)")
                 csv_path = staging / "csv" / f"{mart}.csv"
-                body = staging / "csv" / f".{mart}.body"
-                con.execute(f"copy ({_csv_select(con, query)}) to '{body}' (format csv, header true, delimiter ';')")
-                with open(csv_path, "wb") as handle, open(body, "rb") as source:
-                    handle.write(b"\xef\xbb\xbf")
-                    shutil.copyfileobj(source, handle)
-                body.unlink()
+                con.execute(
+                    f"copy ({_csv_select(con, query)}) to '{csv_path}' (format csv, header true, delimiter ';')"
+                )
                 counts[mart] = con.execute(f"select count(*) from main.{mart}").fetchall()[0][0]
                 parquet_files[mart] = parquet
                 if _after_each:
