@@ -273,14 +273,20 @@ def raw_frames(path: Path, fmt_name: str) -> tuple[pd.DataFrame, pd.DataFrame, i
                 f"{path}: line(s) {', '.join(str(r[0]) for r in lines)} have more fields than the header's "
                 f"{len(fmt.header)}; expected one value per column of: {','.join(fmt.header)}"
             )
-        rows = con.execute("select count(*) from raw").fetchall()[0][0]
-        limit = f" using sample {GE_MAX_ROWS} rows (reservoir, 42)" if rows > GE_MAX_ROWS else ""
-        text = con.execute(f"select * from raw{limit}").df()
-        present = {r[0] for r in con.execute("describe raw").fetchall()}
-        numeric = [fmt.raw(c) for c in NUMERIC_COLUMNS if fmt.raw(c) in present]
+        # Two passes over the file, not four: the sample (a reservoir keeps every row of a small file), and
+        # the numbers of every row, whose length is the row count.
+        text = con.execute(f"select * from raw using sample {GE_MAX_ROWS} rows (reservoir, 42)").df()
+        if len(text) < GE_MAX_ROWS:
+            text = con.execute("select * from raw").df()  # every row, in the file's order
+        numeric = [fmt.raw(c) for c in NUMERIC_COLUMNS if fmt.raw(c) in present_names]
         # trim() keeps DuckDB from pushing the cast into the CSV reader, where it would raise, not try
         casts = ", ".join(f'try_cast(trim("{c}") as double) as "{c}"' for c in numeric)
-        numbers = con.execute(f"select {casts} from raw").df() if numeric else pd.DataFrame()
+        if numeric:
+            numbers = con.execute(f"select {casts} from raw").df()
+            rows = len(numbers)
+        else:
+            numbers = pd.DataFrame()
+            rows = con.execute("select count(*) from raw").fetchall()[0][0]
     finally:
         con.close()
     return text, numbers, rows
