@@ -37,11 +37,12 @@ class RunResult:
     seconds: dict[str, float] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
     dbt_nodes: list[tuple[str, float]] = field(default_factory=list)
+    dbt_totals: dict[str, dict[str, float]] = field(default_factory=dict)
     quality: list[object] = field(default_factory=list)
 
     def timings(self) -> dict[str, object]:
         """Seconds per step and dbt's slowest nodes, for the benchmark."""
-        return {"seconds": self.seconds, "dbt_nodes": self.dbt_nodes}
+        return {"seconds": self.seconds, "dbt_nodes": self.dbt_nodes, "dbt_totals": self.dbt_totals}
 
 
 def dbt_executable() -> str:
@@ -84,6 +85,21 @@ def _slowest_nodes(run_results: Path, keep: int = 25) -> list[tuple[str, float]]
         return []
     nodes = sorted(((r["unique_id"], float(r["execution_time"])) for r in results), key=lambda n: -n[1])
     return nodes[:keep]
+
+
+def _node_totals(run_results: Path) -> dict[str, dict[str, float]]:
+    """Node count and summed execution seconds per resource type (model, test, seed, unit_test)."""
+    try:
+        results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    totals: dict[str, dict[str, float]] = {}
+    for r in results:
+        kind = r["unique_id"].split(".", 1)[0]
+        entry = totals.setdefault(kind, {"nodes": 0, "seconds": 0.0})
+        entry["nodes"] += 1
+        entry["seconds"] += float(r["execution_time"])
+    return totals
 
 
 def build(
@@ -141,6 +157,7 @@ def build(
         run_dbt(["build"], building, dbt_vars, log=log)
         result.seconds["dbt build"] = time.perf_counter() - started
         result.dbt_nodes = _slowest_nodes(PROJECT_DIR / "target" / "run_results.json")
+        result.dbt_totals = _node_totals(PROJECT_DIR / "target" / "run_results.json")
         log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")
 
         # Gate 2: Great Expectations on the public marts, before the new warehouse replaces the old.

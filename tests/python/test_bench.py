@@ -14,10 +14,21 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
     assert data["machine"]["cores"] >= 1
     (result,) = data["results"]
     assert result["rows"] == 2_000
-    for stage in ("generate", "floor (DuckDB alone)", "pandas baseline", "metanprom run", "hypotheses (read back)"):
+    for stage in (
+        "generate",
+        "floor (DuckDB alone)",
+        "pandas baseline",
+        "metanprom run",
+        "hypotheses (read back)",
+        bench.STAGE_SAME_ANALYSIS,
+    ):
         assert result["stages"][stage]["seconds"] > 0
         assert result["stages"][stage]["peak_mib"] > 0
     assert "dbt build" in result["pipeline"]["seconds"]
     text = md.read_text(encoding="utf-8")
     assert "| 2,000 | metanprom run |" in text
     assert "dbt build ÷ floor" in text
+    assert "pandas baseline ÷ same analysis" in text
+    assert "## Targets at 2,000 rows" in text
+    assert "| metanprom run at 2,000 rows, seconds |" in text
+    assert result["pipeline"]["dbt_totals"]["model"]["nodes"] > 0
