@@ -182,12 +182,15 @@ def load_groups(customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str)
         measure = h.measure
     customers = customers.set_alias("customers")  # segment groups refer to it by that name
     rel = customers.filter(f"extract = '{extract}' and (({h.a.where}) or ({h.b.where})) and {h.measure} is not null")
-    overlap = rel.filter(f"({h.a.where}) and ({h.b.where})").aggregate("count(*)").fetchall()[0][0]
+    # one scan: both memberships and the measure; the overlap is counted from the memberships
+    data = rel.project(
+        f"coalesce(({h.a.where}), false) as in_a, coalesce(({h.b.where}), false) as in_b, {measure} as y"
+    ).fetchnumpy()
+    in_a = np.asarray(data["in_a"], dtype=bool)
+    overlap = int(np.count_nonzero(in_a & np.asarray(data["in_b"], dtype=bool)))
     if overlap:
         raise RegistryError(f"hypothesis {h.id!r}: {overlap} customers of {extract} are in both groups")
-    data = rel.project(f"({h.a.where}) as in_a, {measure} as y").fetchnumpy()
     y = data["y"]
-    in_a = np.asarray(data["in_a"], dtype=bool)
     if y.dtype == bool:
         y = y.astype(np.int64)
     if y.dtype.kind in "OUS":
