@@ -2,7 +2,8 @@
 
 A failed run never touches the warehouse that was there before: dbt builds
 into `<warehouse>.building`, which replaces the old file only once every
-model and test has passed.
+model and test and both quality gates have passed. The raw-extract gate runs
+beside dbt (a failure stops dbt and deletes the new file).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from pathlib import Path
 from metanprom.formats import FORMATS
 from metanprom.inputs import prepare_input
 from metanprom.settings import PROJECT_DIR, WAREHOUSE_ENV, warehouse_path
+
+#: How long stg_quality__raw_checks waits for the raw gate's results (the gate runs beside dbt; a failed gate
+#: stops dbt long before this).
+RAW_GATE_WAIT_SECONDS = 3600
 
 
 class PipelineError(RuntimeError):
@@ -51,31 +56,58 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def run_dbt(
-    args: list[str],
-    warehouse: Path,
-    dbt_vars: dict[str, object] | None = None,
-    log: Callable[[str], None] = print,
-) -> subprocess.CompletedProcess[str]:
-    """Run one dbt command against `warehouse`; raise PipelineError with dbt's failures on error."""
+@dataclass
+class DbtProcess:
+    """A dbt command running in the background; `finish` waits for it and raises on failure."""
+
+    args: list[str]
+    process: subprocess.Popen[str]
+    log_path: Path
+
+    def finish(self) -> None:
+        """Wait for dbt; raise PipelineError with its failures (and where the full log is) on error."""
+        self.process.wait()
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        if self.process.returncode != 0:
+            lines = text.splitlines()
+            failures = [
+                line
+                for line in lines
+                if any(word in line for word in ("FAIL", "ERROR", "Error", "error:", "differs")) and "PASS=" not in line
+            ]
+            detail = "\n".join(failures[-25:]) or "\n".join(lines[-25:])
+            raise PipelineError(f"dbt {self.args[0]} failed (full log: {self.log_path}):\n{detail}")
+
+    def stop(self) -> None:
+        """Stop dbt (when the run fails elsewhere) and wait until it has exited."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_dbt(args: list[str], warehouse: Path, dbt_vars: dict[str, object] | None = None) -> DbtProcess:
+    """Start one dbt command against `warehouse` in the background; its output goes to logs/metanprom-dbt.log."""
     command = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     env = {**os.environ, WAREHOUSE_ENV: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     log_dir = PROJECT_DIR / "logs"
     log_dir.mkdir(exist_ok=True)
-    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
-    (log_dir / "metanprom-dbt.log").write_text(result.stdout + result.stderr, encoding="utf-8")
-    if result.returncode != 0:
-        lines = (result.stdout + result.stderr).splitlines()
-        failures = [
-            line
-            for line in lines
-            if any(word in line for word in ("FAIL", "ERROR", "Error", "error:", "differs")) and "PASS=" not in line
-        ]
-        detail = "\n".join(failures[-25:]) or "\n".join(lines[-25:])
-        raise PipelineError(f"dbt {args[0]} failed (full log: {log_dir / 'metanprom-dbt.log'}):\n{detail}")
-    return result
+    log_path = log_dir / "metanprom-dbt.log"
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT, text=True
+        )
+    return DbtProcess(args=args, process=process, log_path=log_path)
+
+
+def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict[str, object] | None = None) -> None:
+    """Run one dbt command against `warehouse`; raise PipelineError with dbt's failures on error."""
+    start_dbt(args, warehouse, dbt_vars).finish()
 
 
 def _slowest_nodes(run_results: Path, keep: int = 25) -> list[tuple[str, float]]:
@@ -128,33 +160,37 @@ def build(
         result.inputs[name] = str(path) + (f" ({'; '.join(prepared.notes)})" if prepared.notes else "")
     result.seconds["check inputs"] = time.perf_counter() - started
 
-    # Gate 1: Great Expectations on the raw extracts, before anything is built.
+    # Gate 1, Great Expectations on the raw extracts, runs beside `dbt build`: dbt builds into a new file
+    # that replaces nothing until every gate has passed, and the one model that reports the gate's results
+    # (stg_quality__raw_checks) waits for the file they are written to once the gate has passed.
     from metanprom import quality
 
-    started = time.perf_counter()
     files = {name: Path(dbt_vars.get(f"{name}_path", PROJECT_DIR / "seeds" / f"{name}.csv")) for name in FORMATS}
-    log("checking the raw extracts (Great Expectations) ...")
-    gx_context = quality._context(None)
-    try:
-        raw_results, raw_rows = quality.check_raw(files, context=gx_context)
-    except quality.UnreadableExtractError as error:
-        raise QualityGateError(str(error)) from error
-    result.quality += raw_results
-    result.seconds["quality gates: raw"] = time.perf_counter() - started
-    errors = quality.failed(raw_results, "error")
-    if errors:
-        raise QualityGateError("raw-extract checks failed:\n" + quality.results_text(errors))
     checks_file = prepared_dir / "raw_checks.json"
-    quality.write_results(raw_results, checks_file)
+    checks_file.unlink(missing_ok=True)  # the model must wait for this run's results, never read an old file
     dbt_vars["quality_results_path"] = str(checks_file)
-
+    dbt_vars["quality_results_wait_seconds"] = RAW_GATE_WAIT_SECONDS
     building = target.with_name(target.name + ".building")
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
+    log(f"building the warehouse with dbt build into {building.name}, checking the raw extracts meanwhile ...")
     started = time.perf_counter()
-    log(f"building the warehouse with dbt build into {building.name} ...")
+    dbt = start_dbt(["build"], building, dbt_vars)
     try:
-        run_dbt(["build"], building, dbt_vars, log=log)
+        gx_context = quality._context(None)
+        try:
+            raw_results, raw_rows = quality.check_raw(files, context=gx_context)
+        except quality.UnreadableExtractError as error:
+            raise QualityGateError(str(error)) from error
+        result.quality += raw_results
+        result.seconds["quality gates: raw"] = time.perf_counter() - started
+        errors = quality.failed(raw_results, "error")
+        if errors:
+            raise QualityGateError("raw-extract checks failed:\n" + quality.results_text(errors))
+        quality.write_results(raw_results, checks_file)
+        log(f"  raw extracts checked in {result.seconds['quality gates: raw']:.1f} s")
+
+        dbt.finish()
         result.seconds["dbt build"] = time.perf_counter() - started
         result.dbt_nodes = _slowest_nodes(PROJECT_DIR / "target" / "run_results.json")
         result.dbt_totals = _node_totals(PROJECT_DIR / "target" / "run_results.json")
@@ -170,6 +206,7 @@ def build(
         if errors:
             raise QualityGateError("mart checks failed:\n" + quality.results_text(errors))
     except BaseException:
+        dbt.stop()
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
         raise

@@ -122,6 +122,26 @@ def test_failed_build_leaves_the_previous_warehouse_as_it_was(shipped_warehouse:
     assert not target.with_name(target.name + ".building").exists()
 
 
+def test_a_failed_raw_gate_stops_dbt_and_leaves_the_previous_warehouse(shipped_warehouse: Path, tmp_path: Path) -> None:
+    """The raw gate runs beside dbt: its failure must stop dbt, delete the new file and replace nothing."""
+    target = tmp_path / "w.duckdb"
+    target.write_bytes(shipped_warehouse.read_bytes())
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    lines = (PROJECT_DIR / "seeds" / "bank_scrooge.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    balance = header.index("balance")
+    row = lines[1].split(",")
+    row[balance] = "-5"  # a negative balance: an error-severity check
+    bad = tmp_path / "negative.csv"
+    bad.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+    with pytest.raises(pipeline.QualityGateError, match="balance"):
+        pipeline.build({"bank_scrooge": bad}, target, log=lambda _: None)
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+    assert not target.with_name(target.name + ".building").exists()
+    log = (PROJECT_DIR / "logs" / "metanprom-dbt.log").read_text(encoding="utf-8")
+    assert "Completed successfully" not in log  # dbt was stopped, not left to finish
+
+
 def test_cli_reports_a_bad_extract_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("", encoding="utf-8")
