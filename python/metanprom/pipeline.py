@@ -163,8 +163,6 @@ def build(
     # Gate 1, Great Expectations on the raw extracts, runs beside `dbt build`: dbt builds into a new file
     # that replaces nothing until every gate has passed, and the one model that reports the gate's results
     # (stg_quality__raw_checks) waits for the file they are written to once the gate has passed.
-    from metanprom import quality
-
     files = {name: Path(dbt_vars.get(f"{name}_path", PROJECT_DIR / "seeds" / f"{name}.csv")) for name in FORMATS}
     checks_file = prepared_dir / "raw_checks.json"
     checks_file.unlink(missing_ok=True)  # the model must wait for this run's results, never read an old file
@@ -177,6 +175,8 @@ def build(
     started = time.perf_counter()
     dbt = start_dbt(["build"], building, dbt_vars)
     try:
+        from metanprom import quality  # pandas and Great Expectations load while dbt starts
+
         gx_context = quality._context(None)
         try:
             raw_results, raw_rows = quality.check_raw(files, context=gx_context)
