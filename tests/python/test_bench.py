@@ -32,3 +32,14 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
     assert "## Targets at 2,000 rows" in text
     assert "| metanprom run at 2,000 rows, seconds |" in text
     assert result["pipeline"]["dbt_totals"]["model"]["nodes"] > 0
+
+
+def test_peak_memory_adds_up_processes_that_run_side_by_side() -> None:
+    """Two children holding 200 MiB each at once: the stage's peak is their sum, not the larger one."""
+    import sys
+
+    hold = "import time; x = bytearray(200 * 1024 * 1024); x[::4096] = b'x' * len(x[::4096]); time.sleep(2)"
+    both = f"import subprocess, sys; ps = [subprocess.Popen([sys.executable, '-c', {hold!r}]) for _ in range(2)]; "
+    both += "[p.wait() for p in ps]"
+    peak = bench._peak_of([sys.executable, "-c", both])["peak_mib"]
+    assert peak > 380
