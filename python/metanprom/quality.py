@@ -211,6 +211,12 @@ def _validate(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = checkpoint.run(batch_parameters={"dataframe": frame})
+    # The context keeps the validated frame (its cached batch) for as long as these objects exist: drop them, so a
+    # frame of every row of a large extract does not stay in memory beside dbt for the rest of the run.
+    context.checkpoints.delete(name)
+    context.validation_definitions.delete(name)
+    context.data_sources.delete(name)
+    context.suites.delete(name)
     checks = []
     for run in result.run_results.values():
         for item in run.results:
