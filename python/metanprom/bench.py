@@ -315,6 +315,12 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     lines += ["| node | seconds |", "|---|---:|"]
     for node, seconds in largest["pipeline"].get("dbt_nodes", [])[:20]:
         lines.append(f"| {node} | {seconds:.1f} |")
+    lines += [
+        "",
+        "`stg_quality__raw_checks` does no work for most of its time: it waits (on one of dbt's two threads) for",
+        "the raw Great Expectations gate, which runs beside dbt in the `metanprom` process (`· run: quality gates:",
+        "raw`), and only then reads its results.",
+    ]
     return "\n".join(lines) + "\n"
 
 
