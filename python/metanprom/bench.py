@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from metanprom.settings import PROJECT_DIR, WAREHOUSE_ENV
+from metanprom.settings import PROJECT_DIR
 
 #: The marts that do what the pandas baseline does (read and clean the extract, the churn portrait, churn by
 #: feature, the segments and their summary, the registry's hypothesis tests), with everything they are built from.
@@ -197,27 +197,13 @@ def bench_size(rows: int, work: Path, seed: int = 0) -> dict[str, Any]:
 
 def same_analysis(extract: Path, warehouse: Path) -> dict[str, Any]:
     """`dbt build` of the SAME_ANALYSIS marts (models only) on `extract`, dbt's start-up and parse included."""
-    from metanprom.pipeline import dbt_executable
+    from metanprom.pipeline import dbt_command, dbt_environment
 
     warehouse.unlink(missing_ok=True)
-    command = [
-        dbt_executable(),
-        "build",
-        "--select",
-        *SAME_ANALYSIS,
-        "--exclude-resource-type",
-        "test",
-        "--exclude-resource-type",
-        "unit_test",
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--vars",
-        json.dumps({"bank_scrooge_path": str(extract)}),
-    ]
+    models_only = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    command = dbt_command(["build", "--select", *SAME_ANALYSIS, *models_only], {"bank_scrooge_path": str(extract)})
     try:
-        return _peak_of(command, env={WAREHOUSE_ENV: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+        return _peak_of(command, env=dbt_environment(warehouse))
     finally:
         for leftover in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
             leftover.unlink(missing_ok=True)

@@ -67,10 +67,8 @@ class DbtProcess:
 
     def finish(self) -> None:
         """Wait for dbt; raise PipelineError with its failures (and where the full log is) on error."""
-        self.process.wait()
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        if self.process.returncode != 0:
-            lines = text.splitlines()
+        if self.process.wait() != 0:
+            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
             failures = [
                 line
                 for line in lines
@@ -90,49 +88,49 @@ class DbtProcess:
                 self.process.wait()
 
 
-def start_dbt(args: list[str], warehouse: Path, dbt_vars: dict[str, object] | None = None) -> DbtProcess:
-    """Start one dbt command against `warehouse` in the background; its output goes to logs/metanprom-dbt.log."""
+def dbt_command(args: list[str], dbt_vars: dict[str, object] | None = None) -> list[str]:
+    """The command line of one dbt command on this project (its own profiles.yml)."""
     command = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    env = {**os.environ, WAREHOUSE_ENV: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return command
+
+
+def dbt_environment(warehouse: Path) -> dict[str, str]:
+    """What dbt needs in its environment on top of ours: the warehouse file, no usage statistics."""
+    return {WAREHOUSE_ENV: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+def start_dbt(args: list[str], warehouse: Path, dbt_vars: dict[str, object] | None = None) -> DbtProcess:
+    """Start one dbt command against `warehouse` in the background; its output goes to logs/metanprom-dbt.log."""
     log_dir = PROJECT_DIR / "logs"
     log_dir.mkdir(exist_ok=True)
     log_path = log_dir / "metanprom-dbt.log"
     with open(log_path, "w", encoding="utf-8") as log_file:
         process = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT, text=True
+            dbt_command(args, dbt_vars),
+            cwd=PROJECT_DIR,
+            env={**os.environ, **dbt_environment(warehouse)},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     return DbtProcess(args=args, process=process, log_path=log_path)
 
 
-def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict[str, object] | None = None) -> None:
-    """Run one dbt command against `warehouse`; raise PipelineError with dbt's failures on error."""
-    start_dbt(args, warehouse, dbt_vars).finish()
-
-
-def _slowest_nodes(run_results: Path, keep: int = 25) -> list[tuple[str, float]]:
+def _node_timings(run_results: Path, keep: int = 25) -> tuple[list[tuple[str, float]], dict[str, dict[str, float]]]:
+    """dbt's `keep` slowest nodes, and node count and summed seconds per resource type (model, test, ...)."""
     try:
         results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
     except (OSError, ValueError, KeyError):
-        return []
+        return [], {}
     nodes = sorted(((r["unique_id"], float(r["execution_time"])) for r in results), key=lambda n: -n[1])
-    return nodes[:keep]
-
-
-def _node_totals(run_results: Path) -> dict[str, dict[str, float]]:
-    """Node count and summed execution seconds per resource type (model, test, seed, unit_test)."""
-    try:
-        results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
-    except (OSError, ValueError, KeyError):
-        return {}
     totals: dict[str, dict[str, float]] = {}
-    for r in results:
-        kind = r["unique_id"].split(".", 1)[0]
-        entry = totals.setdefault(kind, {"nodes": 0, "seconds": 0.0})
+    for node, seconds in nodes:
+        entry = totals.setdefault(node.split(".", 1)[0], {"nodes": 0, "seconds": 0.0})
         entry["nodes"] += 1
-        entry["seconds"] += float(r["execution_time"])
-    return totals
+        entry["seconds"] += seconds
+    return nodes[:keep], totals
 
 
 def build(
@@ -194,8 +192,7 @@ def build(
 
         dbt.finish()
         result.seconds["dbt build"] = time.perf_counter() - started
-        result.dbt_nodes = _slowest_nodes(PROJECT_DIR / "target" / "run_results.json")
-        result.dbt_totals = _node_totals(PROJECT_DIR / "target" / "run_results.json")
+        result.dbt_nodes, result.dbt_totals = _node_timings(PROJECT_DIR / "target" / "run_results.json")
         log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")
 
         # Gate 2: Great Expectations on the public marts, before the new warehouse replaces the old.
