@@ -183,6 +183,13 @@ def mart_spec(raw_rows: dict[str, int] | None) -> dict[str, list[tuple[str, dict
             ("ExpectColumnValuesToBeInTypeList", {"column": "customers", "type_list": ["int64", "Int64"]}, "error"),
             ("ExpectColumnValuesToBeBetween", {"column": "churn_rate", "min_value": 0, "max_value": 1}, "error"),
         ],
+        "dashboard_customers": [
+            # the workbook's rates are SUM([churned]) / SUM([customers]): both must be integers
+            ("ExpectColumnValuesToBeInTypeList", {"column": "churned", "type_list": ["int64", "Int64"]}, "error"),
+            ("ExpectColumnValuesToBeInTypeList", {"column": "customers", "type_list": ["int64", "Int64"]}, "error"),
+            ("ExpectColumnValuesToBeInTypeList", {"column": "is_churned", "type_list": ["bool", "boolean"]}, "error"),
+            ("ExpectColumnValuesToNotBeNull", {"column": "scheme"}, "error"),
+        ],
         "hypothesis_results": [
             ("ExpectColumnValuesToBeInSet", {"column": "status", "value_set": ["tested"]}, "warning"),
             ("ExpectColumnValuesToBeInTypeList", {"column": "reject_null", "type_list": ["bool", "boolean"]}, "error"),
@@ -338,7 +345,11 @@ def check_marts(
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         present = {
-            r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'main'").fetchall()
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'main' "
+                "union all select view_name from duckdb_views() where schema_name = 'main' and not internal"
+            ).fetchall()
         }
         for mart, expectations in spec.items():
             if mart not in present:
