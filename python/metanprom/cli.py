@@ -26,6 +26,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
     inputs = {"bank_scrooge": args.bank_scrooge, "bank_dataset": args.bank_dataset}
     result = pipeline.build(inputs, warehouse)
+    args.warehouse_replaced = True  # from here on a failure leaves the new warehouse in place
     if not args.no_deliverables:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -34,7 +35,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         def exports() -> dict[str, object]:
             step = time.perf_counter()
-            out = export(result.warehouse, Path(args.exports) if args.exports else None, pseudonymise=args.pseudonymise)
+            out = export(
+                result.warehouse,
+                Path(args.exports) if args.exports else None,
+                pseudonymise=args.pseudonymise,
+                duckdb_storage=args.duckdb_storage_version,
+            )
             result.seconds["exports"] = time.perf_counter() - step
             print(f"  exports done in {result.seconds['exports']:.1f} s")
             return out
@@ -47,7 +53,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             return paths
 
         # Both only read the new warehouse: the exports (DuckDB, Hyper) and the charts (matplotlib) run side by side.
-        print("exporting the marts (Parquet, CSV, Tableau .hyper) and writing the reports (en, ru) ...")
+        print("exporting the marts (Tableau .hyper, DuckDB, Parquet, CSV) and writing the reports (en, ru) ...")
         with ThreadPoolExecutor(max_workers=2) as pool:
             export_job, report_job = pool.submit(exports), pool.submit(reports_)
             exported, reports = export_job.result(), report_job.result()
@@ -134,8 +140,24 @@ def _cmd_export(args: argparse.Namespace) -> int:
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
     if not warehouse.exists():
         raise WarehouseMissingError(f"{warehouse}: no warehouse here yet; run `metanprom run` first")
-    result = export(warehouse, Path(args.out) if args.out else None, pseudonymise=args.pseudonymise)
+    result = export(
+        warehouse,
+        Path(args.out) if args.out else None,
+        pseudonymise=args.pseudonymise,
+        duckdb_storage=args.duckdb_storage_version,
+    )
     print(f"exports written to {result['out']} in {result['seconds']:.1f} s ({len(result['rows'])} marts)")
+    return 0
+
+
+def _cmd_tableau(args: argparse.Namespace) -> int:
+    from metanprom import tableau
+
+    warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
+    if not warehouse.exists():
+        raise WarehouseMissingError(f"{warehouse}: no warehouse here yet; run `metanprom run` first")
+    for path in tableau.write(warehouse, Path(args.out) if args.out else tableau.TABLEAU_DIR):
+        print(f"wrote {path}")
     return 0
 
 
@@ -175,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", metavar="PATH", help="the DuckDB file (default: $METANPROM_DUCKDB_PATH)")
     run.add_argument("--exports", metavar="DIR", help="where the exports go (default: output/exports)")
     run.add_argument("--pseudonymise", action="store_true", help="pseudonymise customer ids in the exports")
+    run.add_argument(
+        "--duckdb-storage-version",
+        metavar="VERSION",
+        help="storage version of the DuckDB file for Tableau's JDBC driver (default: "
+        "$METANPROM_TABLEAU_DUCKDB_STORAGE, else v1.0.0, which every DuckDB 1.x reads)",
+    )
     run.add_argument("--no-deliverables", action="store_true", help="build and check only: no exports or reports")
     run.add_argument("--timings", metavar="PATH", help="write seconds per step (and dbt's slowest nodes) as JSON")
     run.set_defaults(func=_cmd_run)
@@ -203,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--docs", metavar="DIR", help="where Data Docs go (default: output/data_docs)")
     check.set_defaults(func=_cmd_check)
 
-    exp = sub.add_parser("export", help="write every public mart as Tableau .hyper, Parquet and CSV")
+    exp = sub.add_parser("export", help="write every public mart as Tableau .hyper, DuckDB, Parquet and CSV")
     exp.add_argument("--warehouse", metavar="PATH")
     exp.add_argument("--out", metavar="DIR", help="default: output/exports")
     exp.add_argument(
@@ -211,7 +239,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace customer ids by a keyed hash (key in $METANPROM_PSEUDONYM_KEY) in customer-level exports",
     )
+    exp.add_argument(
+        "--duckdb-storage-version",
+        metavar="VERSION",
+        help="storage version of the DuckDB file for Tableau's JDBC driver (default: "
+        "$METANPROM_TABLEAU_DUCKDB_STORAGE, else v1.0.0, which every DuckDB 1.x reads)",
+    )
     exp.set_defaults(func=_cmd_export)
+
+    tab = sub.add_parser("tableau", help="rewrite the Tableau workbook and data sources in tableau/ from the marts")
+    tab.add_argument("--warehouse", metavar="PATH")
+    tab.add_argument("--out", metavar="DIR", help="default: the project's tableau/")
+    tab.set_defaults(func=_cmd_tableau)
 
     rep = sub.add_parser("report", help="write the manager's HTML report")
     rep.add_argument("--lang", choices=["en", "ru"], nargs="+", default=["en", "ru"])
@@ -244,7 +283,14 @@ def main(argv: list[str] | None = None) -> int:
         ValueError,  # the hypothesis registry's errors (RegistryError, UnsuitableTestError) among them
     ) as error:
         print(f"metanprom {args.command}: {error}", file=sys.stderr)
-        print("nothing already built was changed.", file=sys.stderr)
+        if getattr(args, "warehouse_replaced", False):
+            print(
+                "the new warehouse was built, checked and swapped in; the exports and reports that failed "
+                "were not replaced (each is written to a new file or folder and swapped in whole).",
+                file=sys.stderr,
+            )
+        else:
+            print("nothing already built was changed.", file=sys.stderr)
         return 1
 
 

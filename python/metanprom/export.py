@@ -4,14 +4,20 @@ Layout under the output directory (default output/exports):
 
     hyper/<mart>.hyper        table "Extract"."<mart>" (Tableau's convention)
     parquet/<mart>.parquet
+    duckdb/metanprom_marts.duckdb
+                              every mart as a table, in a storage format DuckDB's 1.x
+                              drivers read (Tableau's JDBC route; see DUCKDB_STORAGE_ENV)
     csv/<mart>.csv            UTF-8 with a byte-order mark, `;`-separated, decimal commas:
-                              what Excel in a Russian locale opens directly, Cyrillic intact
-    data_dictionary.csv/.md   every exported column with its description (from dbt's docs)
+                              what Excel in a Russian locale opens directly, Cyrillic intact;
+                              only marts that fit on one Excel sheet (see CSV_FORMATS)
+    data_dictionary.csv/.md   every exported column with its description (from dbt's docs),
+                              its CSV format, and the marts left out of CSV
 
-Types survive: booleans stay booleans, counts integers, money and rates
-doubles (rates as fractions), bands text with their `_band_order` sort key.
-DuckDB writes the Parquet files; Hyper loads each with its own COPY from
-Parquet (`external()`), the fast path, never row by row.
+Types survive in Hyper, Parquet and DuckDB: booleans stay booleans, counts
+BIGINT, money and rates doubles (rates as fractions), bands text with their
+`_band_order` sort key. DuckDB writes the Parquet files; Hyper loads each
+with its own COPY from Parquet (`external()`), the fast path, never row by row.
+Files and folders are created with the user's umask, like any file they write.
 
 Writes are atomic: everything is written into a new directory beside the
 old one, which is swapped in only when every file is complete, so a failed
@@ -34,15 +40,24 @@ import duckdb
 from metanprom.settings import PROJECT_DIR, output_dir
 
 PUBLIC_MARTS = (
-    "customers", "customers_quarantined", "extract_summary", "analysis_bands", "churn_portrait",
+    "dashboard_customers", "customers", "customers_quarantined", "extract_summary", "analysis_bands", "churn_portrait",
     "product_portraits", "churn_by_feature", "missing_balance_profile", "feature_correlations",
     "customer_segments", "segment_summary", "segment_overlap", "segment_comparison", "segment_cut_points",
     "segment_discovery", "cluster_selection", "customer_clusters", "cluster_profiles", "hypothesis_results",
     "data_quality_summary",
 )  # fmt: skip
 #: Marts with one row per customer, whose ids --pseudonymise replaces.
-CUSTOMER_LEVEL = ("customers", "customers_quarantined", "customer_segments", "customer_clusters")
+CUSTOMER_LEVEL = (
+    "customers", "customers_quarantined", "customer_segments", "customer_clusters", "dashboard_customers",
+)  # fmt: skip
 PSEUDONYM_KEY_ENV = "METANPROM_PSEUDONYM_KEY"
+#: The storage version of the DuckDB file for Tableau (DuckDB's ATTACH ... (STORAGE_VERSION ...)).
+DUCKDB_STORAGE_ENV = "METANPROM_TABLEAU_DUCKDB_STORAGE"
+#: The oldest storage version that holds the marts: DuckDB 1.0 and every later 1.x driver read it.
+DEFAULT_DUCKDB_STORAGE = "v1.0.0"
+DUCKDB_FILE = "metanprom_marts.duckdb"
+#: Excel's sheet holds 1,048,576 rows, the header included: larger marts get no CSV.
+EXCEL_MAX_DATA_ROWS = 1_048_575
 
 
 class ExportError(RuntimeError):
@@ -70,18 +85,68 @@ def _select(con: duckdb.DuckDBPyConnection, mart: str, pseudonym_key: str | None
 BOM = "\ufeff"
 
 
+#: How each kind of column is written to CSV (the data dictionary repeats it per column).
+CSV_FORMATS = {
+    "boolean": "1 = yes, 0 = no",
+    "integer": "whole number",
+    "money": "roubles, 2 decimals",
+    "p_value": "plain decimal, 6 decimals (0,000000 means below 0,0000005); exact value in <column>_neg_log10",
+    "neg_log10": "-log10 of the p-value beside it, 2 decimals (2 = 0,01; 10 = 0,0000000001)",
+    "number": "6 significant digits, no exponent",
+    "text": "text",
+}
+_MONEY = ("balance", "salary")
+
+
+def csv_format(name: str, kind: str) -> str:
+    """The CSV_FORMATS key of a column, from its name and DuckDB type."""
+    if kind == "BOOLEAN":
+        return "boolean"
+    if kind in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "HUGEINT"):
+        return "integer"
+    if kind in ("DOUBLE", "FLOAT") or kind.startswith("DECIMAL"):
+        if name.startswith("p_value") or name.startswith("normality_p"):
+            return "p_value"
+        if any(part in name for part in _MONEY) and "share" not in name and "lift" not in name:
+            return "money"
+        return "number"
+    return "text"
+
+
 def _csv_select(con: duckdb.DuckDBPyConnection, query: str) -> str:
-    """The query with decimal commas, its first column named with the byte-order mark in front, so DuckDB
-    writes the mark as the file's first bytes (no second pass over a file of gigabytes to prepend it)."""
+    """The query as the CSV shows it: booleans 1/0, money to 2 decimals, other numbers to 6 significant
+    digits, p-values as plain decimals with -log10 p beside them, decimal commas. The first column's
+    name carries the byte-order mark, so DuckDB writes the mark as the file's first bytes (no second
+    pass over a file of gigabytes to prepend it)."""
     described = con.execute(f"describe ({query})").fetchall()
     parts = []
-    for index, (name, kind, *_) in enumerate(described):
-        alias = f'"{BOM}{name}"' if index == 0 else name
-        if kind in ("DOUBLE", "FLOAT") or kind.startswith("DECIMAL"):
-            parts.append(f"replace(cast({name} as varchar), '.', ',') as {alias}")
+    for name, kind, *_ in described:
+        fmt = csv_format(name, kind)
+        quoted = f'"{name}"'
+        if fmt == "boolean":
+            parts.append((name, f"cast({quoted} as integer)"))
+        elif fmt == "money":
+            parts.append((name, _decimal_comma(f"printf('%.2f', {quoted})", quoted)))
+        elif fmt == "number":
+            digits = f"greatest(0, least(20, 5 - cast(floor(log10(abs({quoted}))) as integer)))"
+            significant = f"case when {quoted} = 0 then '0' else format('{{:.{{}}f}}', {quoted}, {digits}) end"
+            parts.append((name, _decimal_comma(significant, quoted)))
+        elif fmt == "p_value":
+            parts.append((name, _decimal_comma(f"printf('%.6f', {quoted})", quoted)))
+            neg_log10 = f"case when {quoted} > 0 then printf('%.2f', -log10({quoted})) end"
+            parts.append((f"{name}_neg_log10", _decimal_comma(neg_log10, quoted)))
         else:
-            parts.append(f"{name} as {alias}")
-    return f"select {', '.join(parts)} from ({query})"
+            parts.append((name, quoted))
+    selected = []
+    for index, (name, expression) in enumerate(parts):
+        alias = f'"{BOM}{name}"' if index == 0 else f'"{name}"'
+        selected.append(f"{expression} as {alias}")
+    return f"select {', '.join(selected)} from ({query})"
+
+
+def _decimal_comma(text_expression: str, value: str) -> str:
+    """A number formatted as text with a decimal comma (never an exponent); null and NaN stay empty."""
+    return f"case when {value} is null or isnan({value}) then null else replace({text_expression}, '.', ',') end"
 
 
 def _write_hyper(parquet_files: dict[str, Path], hyper_dir: Path, log_dir: Path) -> None:
@@ -95,12 +160,13 @@ def _write_hyper(parquet_files: dict[str, Path], hyper_dir: Path, log_dir: Path)
             target = hyper_dir / f"{mart}.hyper"
             with Connection(hyper.endpoint, str(target), CreateMode.CREATE_AND_REPLACE) as conn:
                 conn.execute_command('create schema if not exists "Extract"')
-                source = str(parquet).replace("'", "''")
-                conn.execute_command(f'create table "Extract"."{mart}" as (select * from external(\'{source}\'))')
+                conn.execute_command(
+                    f'create table "Extract"."{mart}" as (select * from external({_sql_string(parquet)}))'
+                )
 
 
-def data_dictionary(marts: list[str]) -> list[dict[str, str]]:
-    """Every column of the exported marts with its description, from dbt's manifest."""
+def data_dictionary(marts: list[str], csv_rows: dict[str, object]) -> list[dict[str, str]]:
+    """Every column of the exported marts with its description (from dbt's manifest) and CSV format."""
     manifest_path = PROJECT_DIR / "target" / "manifest.json"
     nodes = {}
     if manifest_path.exists():
@@ -109,6 +175,7 @@ def data_dictionary(marts: list[str]) -> list[dict[str, str]]:
     rows = []
     for mart in marts:
         node = nodes.get(mart, {})
+        formats = csv_rows.get(mart)
         for name, column in node.get("columns", {}).items():
             rows.append(
                 {
@@ -116,9 +183,101 @@ def data_dictionary(marts: list[str]) -> list[dict[str, str]]:
                     "mart_description": " ".join(node.get("description", "").split()),
                     "column": name,
                     "description": " ".join(column.get("description", "").split()),
+                    "csv_format": _dictionary_format(formats, name),
                 }
             )
     return rows
+
+
+def _dictionary_format(formats: object, column: str) -> str:
+    """What the dictionary says of a column's CSV form."""
+    if not isinstance(formats, dict):
+        return "no CSV (too many rows)"
+    if column not in formats:
+        return "left out of this export (pseudonymised)"
+    return CSV_FORMATS[formats[column]]
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (os.umask sets it, racing other threads' writes)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _sql_string(text: str | Path) -> str:
+    """`text` as a SQL string literal (a quote in a path is doubled, never ends the literal)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _honour_umask(root: Path) -> None:
+    """Give every folder and file under `root` the mode the user's umask gives any file they write
+    (mkdtemp makes 0700 folders, Hyper 0640 files; Tableau Server or a colleague could not read them)."""
+    mask = _umask()
+    for path in [root, *root.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
+
+
+def _write_duckdb(warehouse: Path, queries: dict[str, str], target: Path, storage: str) -> None:
+    """Every mart as a table of a DuckDB file in `storage` format (what DuckDB's 1.x drivers read)."""
+    if not storage.startswith("v") or not all(part.isdigit() for part in storage[1:].split(".")):
+        raise ExportError(f"{DUCKDB_STORAGE_ENV}={storage!r}: expected a DuckDB release such as v1.0.0")
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {_sql_string(warehouse)} as warehouse (read_only)")
+        con.execute("use warehouse")
+        try:
+            con.execute(f"attach {_sql_string(target)} as tableau_copy (storage_version {_sql_string(storage)})")
+        except duckdb.Error as error:
+            raise ExportError(
+                f"{DUCKDB_STORAGE_ENV}={storage!r}: DuckDB cannot write that version ({error})"
+            ) from error
+        for mart, query in queries.items():
+            con.execute(f"create table tableau_copy.main.{mart} as {query}")
+        con.execute("detach tableau_copy")
+    finally:
+        con.close()
+
+
+def _write_dictionary(
+    staging: Path, marts: tuple[str, ...], csv_rows: dict[str, object], counts: dict[str, int]
+) -> None:
+    rows = data_dictionary(list(marts), csv_rows)
+    with open(staging / "data_dictionary.csv", "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["mart", "mart_description", "column", "description", "csv_format"])
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = [
+        "# Data dictionary",
+        "",
+        "Every exported mart and column, from the dbt docs. Hyper, Parquet and the DuckDB file keep each",
+        "column's type; the CSV files (for Excel: UTF-8 with a byte-order mark, `;` between fields, decimal",
+        "commas) write each column as its `CSV format` says.",
+        "",
+        "| CSV format | meaning |",
+        "|---|---|",
+        *(f"| {key} | {text} |" for key, text in CSV_FORMATS.items()),
+        "",
+    ]
+    for mart in marts:
+        mart_rows = [r for r in rows if r["mart"] == mart]
+        lines += [f"## {mart}", "", mart_rows[0]["mart_description"] if mart_rows else "", ""]
+        if not isinstance(csv_rows.get(mart), dict):
+            lines += [
+                f"**No CSV**: {counts[mart]:,} rows do not fit on one Excel sheet "
+                f"({EXCEL_MAX_DATA_ROWS + 1:,} rows with the header); use the Parquet, Hyper or DuckDB file.",
+                "",
+            ]
+        lines += ["| column | description | CSV format |", "|---|---|---|"]
+        lines += [f"| {r['column']} | {r['description'].replace('|', '/')} | {r['csv_format']} |" for r in mart_rows]
+        lines.append("")
+    (staging / "data_dictionary.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 def export(
@@ -127,10 +286,14 @@ def export(
     pseudonymise: bool = False,
     marts: tuple[str, ...] = PUBLIC_MARTS,
     log: Callable[[str], None] = print,
+    duckdb_storage: str | None = None,
     _after_each: Callable[[str], None] | None = None,
 ) -> dict[str, object]:
-    """Write every mart to hyper/, parquet/ and csv/ under `out`, swapping the whole directory in at the end."""
+    """Write every mart to hyper/, parquet/, duckdb/ and csv/ under `out`, swapping the whole directory in at
+    the end. `duckdb_storage`: the DuckDB file's storage version (default $METANPROM_TABLEAU_DUCKDB_STORAGE,
+    else DEFAULT_DUCKDB_STORAGE)."""
     out = Path(out) if out else output_dir() / "exports"
+    storage = duckdb_storage or os.environ.get(DUCKDB_STORAGE_ENV) or DEFAULT_DUCKDB_STORAGE
     key = None
     if pseudonymise:
         key = os.environ.get(PSEUDONYM_KEY_ENV)
@@ -143,46 +306,53 @@ def export(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     started = time.perf_counter()
     counts: dict[str, int] = {}
+    csv_rows: dict[str, object] = {}
     try:
-        for sub in ("hyper", "parquet", "csv"):
+        for sub in ("hyper", "parquet", "csv", "duckdb"):
             (staging / sub).mkdir()
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
             parquet_files = {}
+            queries = {}
             for mart in marts:
                 query = _select(con, mart, key)
+                queries[mart] = query
                 parquet = staging / "parquet" / f"{mart}.parquet"
-                con.execute(f"copy ({query}) to '{parquet}' (format parquet)")
-                csv_path = staging / "csv" / f"{mart}.csv"
-                con.execute(
-                    f"copy ({_csv_select(con, query)}) to '{csv_path}' (format csv, header true, delimiter ';')"
-                )
-                counts[mart] = con.execute(f"select count(*) from main.{mart}").fetchall()[0][0]
+                con.execute(f"copy ({query}) to {_sql_string(parquet)} (format parquet)")
+                counts[mart] = con.execute("select count(*) from read_parquet(?)", [str(parquet)]).fetchall()[0][0]
+                if counts[mart] <= EXCEL_MAX_DATA_ROWS:
+                    csv_path = staging / "csv" / f"{mart}.csv"
+                    con.execute(
+                        f"copy ({_csv_select(con, query)}) to {_sql_string(csv_path)} "
+                        "(format csv, header true, delimiter ';')"
+                    )
+                    described = con.execute(f"describe ({query})").fetchall()
+                    csv_rows[mart] = {name: csv_format(name, kind) for name, kind, *_ in described}
                 parquet_files[mart] = parquet
                 if _after_each:
                     _after_each(mart)
         finally:
             con.close()
-        log(f"  parquet and csv written ({len(marts)} marts), loading Tableau .hyper files ...")
+        log(f"  parquet and csv written ({len(marts)} marts), writing the DuckDB file ({storage}) ...")
+        _write_duckdb(warehouse, queries, staging / "duckdb" / DUCKDB_FILE, storage)
+        log("  loading Tableau .hyper files ...")
         _write_hyper(parquet_files, staging / "hyper", staging / ".hyper-logs")
         shutil.rmtree(staging / ".hyper-logs", ignore_errors=True)
-        rows = data_dictionary(list(marts))
-        with open(staging / "data_dictionary.csv", "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["mart", "mart_description", "column", "description"])
-            writer.writeheader()
-            writer.writerows(rows)
-        lines = ["# Data dictionary", "", "Every exported mart and column, from the dbt docs.", ""]
-        for mart in marts:
-            mart_rows = [r for r in rows if r["mart"] == mart]
-            lines += [f"## {mart}", "", mart_rows[0]["mart_description"] if mart_rows else "", ""]
-            lines += ["| column | description |", "|---|---|"]
-            lines += [f"| {r['column']} | {r['description'].replace('|', '/')} |" for r in mart_rows]
-            lines.append("")
-        (staging / "data_dictionary.md").write_text("\n".join(lines), encoding="utf-8")
+        _write_dictionary(staging, marts, csv_rows, counts)
         (staging / "export.json").write_text(
-            json.dumps({"warehouse": str(warehouse), "pseudonymised": pseudonymise, "rows": counts}, indent=1),
+            json.dumps(
+                {
+                    "warehouse": str(warehouse),
+                    "pseudonymised": pseudonymise,
+                    "duckdb_storage_version": storage,
+                    "rows": counts,
+                    "csv_left_out": sorted(m for m in marts if m not in csv_rows),
+                },
+                indent=1,
+            ),
             encoding="utf-8",
         )
+        _honour_umask(staging)
         # The swap: the old directory is moved aside, the new one takes its name, the old one goes.
         previous = out.with_name(f".{out.name}.old")
         shutil.rmtree(previous, ignore_errors=True)

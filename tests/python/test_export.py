@@ -1,0 +1,217 @@
+"""Exports people can use: CSV numbers as they read, Excel's row limit, file modes, BIGINT counts, and the
+DuckDB file that DuckDB's 1.x drivers (Tableau's JDBC route) open."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from metanprom import export as export_module
+from metanprom.export import PUBLIC_MARTS, ExportError, export
+
+#: DuckDB 1.x releases that must read the file: the oldest the default storage version claims, 1.1 and the newest.
+DUCKDB_READERS = ("1.0.0", "1.1.3", "1.5.6")
+
+
+@pytest.fixture(scope="module")
+def exported(shipped_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("export") / "exports"
+    export(shipped_warehouse, out, log=lambda _: None)
+    return out
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def _significant_digits(text: str) -> int:
+    digits = text.replace(",", "").replace("-", "").lstrip("0")
+    return len(digits.rstrip("0")) if "," in text else len(digits)
+
+
+def test_csv_booleans_are_1_and_0_and_money_has_two_decimals(exported: Path, shipped_warehouse: Path) -> None:
+    rows = _csv(exported / "csv" / "customers.csv")
+    con = duckdb.connect(str(shipped_warehouse), read_only=True)
+    truth = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select customer_key, is_churned, has_credit_card, balance, estimated_salary from customers"
+        ).fetchall()
+    }
+    con.close()
+    assert len(rows) == len(truth)
+    for row in rows:
+        churned, card, balance, salary = truth[row["customer_key"]]
+        assert row["is_churned"] == ("1" if churned else "0")
+        assert row["has_credit_card"] == ("1" if card else "0")
+        assert re.fullmatch(r"-?\d+,\d{2}", row["estimated_salary"]), row["estimated_salary"]
+        assert _number(row["estimated_salary"]) == pytest.approx(salary, abs=0.005 + 1e-9)
+        if balance is None:
+            assert row["balance"] == ""
+        else:
+            assert _number(row["balance"]) == pytest.approx(balance, abs=0.005 + 1e-9)
+
+
+def test_csv_p_values_are_plain_decimals_with_minus_log10_beside_them(exported: Path, shipped_warehouse: Path) -> None:
+    rows = _csv(exported / "csv" / "hypothesis_results.csv")
+    con = duckdb.connect(str(shipped_warehouse), read_only=True)
+    truth = {
+        (r[0], r[1]): r[2:]
+        for r in con.execute(
+            "select hypothesis_id, extract, p_value, p_value_adjusted from hypothesis_results"
+        ).fetchall()
+    }
+    con.close()
+    tiny = 0
+    for row in rows:
+        p, adjusted = truth[(row["hypothesis_id"], row["extract"])]
+        assert re.fullmatch(r"\d,\d{6}", row["p_value"]), row["p_value"]
+        assert _number(row["p_value"]) == pytest.approx(p, abs=5e-7)
+        assert _number(row["p_value_adjusted_neg_log10"]) == pytest.approx(-math.log10(adjusted), abs=0.005 + 1e-9)
+        tiny += p < 1e-10
+    assert tiny >= 3, "the shipped sample has p-values far below 1e-6, which -log10 keeps readable"
+
+
+def test_csv_rates_have_six_significant_digits_and_no_exponent(exported: Path, shipped_warehouse: Path) -> None:
+    rows = _csv(exported / "csv" / "churn_by_feature.csv")
+    con = duckdb.connect(str(shipped_warehouse), read_only=True)
+    truth = {
+        (r[0], r[1], r[2]): r[3:]
+        for r in con.execute(
+            "select extract, feature, feature_value, churn_rate, lift from churn_by_feature"
+        ).fetchall()
+    }
+    con.close()
+    for row in rows:
+        rate, lift = truth[(row["extract"], row["feature"], row["feature_value"])]
+        for text, value in ((row["churn_rate"], rate), (row["lift"], lift)):
+            assert _significant_digits(text) <= 6, text
+            assert _number(text) == pytest.approx(value, rel=5e-6), text
+    for path in (exported / "csv").glob("*.csv"):
+        assert not re.search(r"(^|;)-?\d+(,\d+)?[eE][-+]?\d+(;|$)", path.read_text(encoding="utf-8-sig"), re.M), path
+
+
+def test_the_dictionary_gives_every_columns_csv_format(exported: Path) -> None:
+    rows = _csv_dictionary(exported / "data_dictionary.csv")
+    formats = set(export_module.CSV_FORMATS.values())
+    assert rows and all(r["csv_format"] in formats for r in rows)
+    by_column = {(r["mart"], r["column"]): r["csv_format"] for r in rows}
+    assert by_column[("customers", "balance")] == export_module.CSV_FORMATS["money"]
+    assert by_column[("customers", "is_churned")] == export_module.CSV_FORMATS["boolean"]
+    assert by_column[("hypothesis_results", "p_value")] == export_module.CSV_FORMATS["p_value"]
+
+
+def _csv_dictionary(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_marts_larger_than_an_excel_sheet_get_no_csv(shipped_warehouse: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(export_module, "EXCEL_MAX_DATA_ROWS", 15_000)
+    out = tmp_path / "exports"
+    export(shipped_warehouse, out, marts=("customers", "segment_summary"), log=lambda _: None)
+    assert not (out / "csv" / "customers.csv").exists(), "19,972 rows do not fit"
+    assert (out / "csv" / "segment_summary.csv").exists()
+    assert (out / "parquet" / "customers.parquet").exists() and (out / "hyper" / "customers.hyper").exists()
+    assert json.loads((out / "export.json").read_text())["csv_left_out"] == ["customers"]
+    dictionary = (out / "data_dictionary.md").read_text(encoding="utf-8")
+    section = dictionary.split("## customers")[1].split("## ")[0]
+    assert "No CSV" in section and "19,972 rows" in section
+    assert "No CSV" not in dictionary.split("## segment_summary")[1]
+
+
+@pytest.mark.parametrize(("umask", "folder", "file"), [(0o022, 0o755, 0o644), (0o077, 0o700, 0o600)])
+def test_exports_are_readable_as_the_users_umask_says(shipped_warehouse: Path, tmp_path: Path, umask, folder, file):
+    previous = os.umask(umask)
+    try:
+        out = tmp_path / "exports"
+        export(shipped_warehouse, out, marts=("segment_summary",), log=lambda _: None)
+    finally:
+        os.umask(previous)
+    paths = [out, *out.rglob("*")]
+    assert any(p.suffix == ".hyper" for p in paths) and any(p.suffix == ".duckdb" for p in paths)
+    for path in paths:
+        assert path.stat().st_mode & 0o777 == (folder if path.is_dir() else file), path
+
+
+def test_counts_are_bigint_end_to_end(exported: Path, shipped_warehouse: Path) -> None:
+    con = duckdb.connect(str(shipped_warehouse), read_only=True)
+    for mart in PUBLIC_MARTS:
+        types = dict(con.execute(f"select column_name, column_type from (describe main.{mart})").fetchall())
+        assert "HUGEINT" not in types.values(), mart
+        parquet = dict(
+            duckdb.execute(
+                "select column_name, column_type from (describe select * from read_parquet(?))",
+                [str(exported / "parquet" / f"{mart}.parquet")],
+            ).fetchall()
+        )
+        for column, kind in types.items():
+            if kind in ("BIGINT", "INTEGER"):
+                assert parquet[column] == kind, (mart, column)
+    assert (
+        dict(con.execute("select column_name, column_type from (describe segment_comparison)").fetchall())[
+            "customers_bank_scrooge"
+        ]
+        == "BIGINT"
+    )
+    con.close()
+
+
+def test_a_storage_version_duckdb_cannot_write_is_refused(shipped_warehouse: Path, tmp_path: Path) -> None:
+    out = tmp_path / "exports"
+    with pytest.raises(ExportError, match=export_module.DUCKDB_STORAGE_ENV):
+        export(shipped_warehouse, out, marts=("segment_summary",), duckdb_storage="latest", log=lambda _: None)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def _reader(version: str) -> Path:
+    """A throwaway environment (never the project's .venv) with DuckDB `version`, cached between runs."""
+    home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "metanprom" / f"duckdb-{version}"
+    python = home / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(home)], check=True)
+        result = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"duckdb=={version}"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            if os.environ.get("CI"):
+                pytest.fail(f"could not install duckdb=={version} from PyPI: {result.stderr[-500:]}")
+            pytest.skip(f"duckdb=={version} could not be installed here (no package index?)")
+    return python
+
+
+READ_EVERY_MART = """
+import json, sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+tables = [r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()]
+print(json.dumps({"version": duckdb.__version__, "rows": {t: con.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}}))
+"""  # noqa: E501
+
+
+@pytest.mark.parametrize("version", DUCKDB_READERS)
+def test_duckdb_1x_reads_every_mart_of_the_tableau_file(version: str, exported: Path) -> None:
+    python = _reader(version)
+    result = subprocess.run(
+        [str(python), "-c", READ_EVERY_MART, str(exported / "duckdb" / export_module.DUCKDB_FILE)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    read = json.loads(result.stdout)
+    assert read["version"] == version
+    expected = json.loads((exported / "export.json").read_text())["rows"]
+    assert read["rows"] == expected
