@@ -1,13 +1,28 @@
-"""Shared fixtures: the real extracts (skipped when absent) and built warehouses."""
+"""Shared fixtures: the real extracts (skipped when absent) and built warehouses.
+
+Tests never write into the project's own output/ or warehouse/: before any test
+runs, the output and warehouse locations point into a scratch folder (every
+process the tests start inherits that), and a check at the end of the session
+fails if either folder of the project changed.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from metanprom import pipeline
 from metanprom.settings import PROJECT_DIR
+
+_SCRATCH = Path(tempfile.mkdtemp(prefix="metanprom-tests-"))
+os.environ["METANPROM_OUTPUT_DIR"] = str(_SCRATCH / "output")
+os.environ["METANPROM_DUCKDB_PATH"] = str(_SCRATCH / "warehouse" / "metanprom.duckdb")
+(_SCRATCH / "warehouse").mkdir()
+PROTECTED = (PROJECT_DIR / "output", PROJECT_DIR / "warehouse")
 
 REAL_DATA = PROJECT_DIR.parent / "shared" / "data"
 REAL_FILES = {"bank_scrooge": REAL_DATA / "bank_scrooge.csv", "bank_dataset": REAL_DATA / "bank_dataset.csv"}
@@ -36,3 +51,22 @@ def real_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("real") / "metanprom.duckdb"
     pipeline.build(files, target, log=lambda _: None)
     return target
+
+
+def _listing(folders: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
+    return {
+        str(path): (path.stat().st_size, path.stat().st_mtime_ns)
+        for folder in folders
+        if folder.exists()
+        for path in [folder, *folder.rglob("*")]
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _project_outputs_untouched() -> Iterator[None]:
+    """Fails the session if a test wrote into the project's output/ or warehouse/."""
+    before = _listing(PROTECTED)
+    yield
+    after = _listing(PROTECTED)
+    changed = sorted(set(before.items()) ^ set(after.items()))
+    assert not changed, f"tests wrote into the project's own output/ or warehouse/: {changed[:5]}"
