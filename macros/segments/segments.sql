@@ -57,7 +57,7 @@
         {%- endif -%}
         {{ text | lower }}
     {%- else -%}
-        '{{ text | replace("'", "''") }}'
+        {{ sql_string(text) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,15 +1,16 @@
 {#-
     Fail the build, naming the file and the missing or unexpected columns,
-    when the header of a user's extract at `path` is not `expected_columns`
-    (exact names, in order). Runs only at execution time.
+    when the header of a user's extract at `path` does not hold exactly the
+    columns `expected_columns` (names exact, in any order: the base models
+    select by name). Runs only at execution time.
 -#}
 {% macro check_extract_header(path, expected_columns) %}
     {%- if execute -%}
         {%- set described = run_query(
-            "describe select * from read_csv('" ~ path ~ "', header = true, all_varchar = true, null_padding = true)"
+            "describe select * from read_csv(" ~ sql_string(path) ~ ", header = true, all_varchar = true, null_padding = true)"
         ) -%}
         {%- set found = described.columns[0].values() | list -%}
-        {%- if found != expected_columns -%}
+        {%- if found | sort != expected_columns | sort or found | length != found | unique | list | length -%}
             {%- set missing = [] -%}
             {%- set unexpected = [] -%}
             {%- for column in expected_columns if column not in found -%}
@@ -22,7 +23,7 @@
                 path ~ ": the header is not the expected one. Missing columns: "
                 ~ (missing | join(", ") or "none") ~ "; unexpected columns: "
                 ~ (unexpected | join(", ") or "none")
-                ~ ((" (same columns, different order)") if not missing and not unexpected else "")
+                ~ ((" (a column is named twice)") if not missing and not unexpected else "")
                 ~ ". Expected: " ~ (expected_columns | join(","))
             ) }}
         {%- endif -%}

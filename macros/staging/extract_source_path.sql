@@ -6,7 +6,7 @@
 {% macro extract_source_path(extract) -%}
     {%- set path = var(extract ~ '_path', none) -%}
     {%- if path -%}
-        '{{ path | replace("'", "''") }}'
+        {{ sql_string(path) }}
     {%- else -%}
         cast(null as varchar)
     {%- endif -%}

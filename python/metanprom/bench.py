@@ -55,7 +55,7 @@ import duckdb, sys, time
 t = time.perf_counter()
 con = duckdb.connect()
 con.execute("set enable_progress_bar = false")
-con.execute(f"create table t as select * from read_csv('{sys.argv[1]}', header = true)")
+con.execute("create table t as select * from read_csv(?, header = true)", [sys.argv[1]])
 con.execute("select count(*), min(columns(*)), max(columns(*)) from t").fetchall()
 print(time.perf_counter() - t)
 """

@@ -6,6 +6,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from metanprom.sqltext import sql_string
+
 SAMPLE_SEED = 20261123
 
 
@@ -15,7 +17,7 @@ def extracts_of(customers: duckdb.DuckDBPyRelation) -> list[str]:
 
 
 def _selected(customers: duckdb.DuckDBPyRelation, extract: str, columns: list[str]) -> duckdb.DuckDBPyRelation:
-    return customers.filter(f"extract = '{extract}'").project(", ".join(columns))
+    return customers.filter(f"extract = {sql_string(extract)}").project(", ".join(columns))
 
 
 def columns_frame(
@@ -26,7 +28,7 @@ def columns_frame(
     The sample is deterministic whatever the thread count: the customers with the
     smallest hash of their key (salted), which is a uniform random choice.
     """
-    rel = customers.filter(f"extract = '{extract}'")
+    rel = customers.filter(f"extract = {sql_string(extract)}")
     if sample is not None:
         rel = rel.order(f"hash(customer_key, {SAMPLE_SEED})").limit(sample)
     return rel.project(", ".join(columns)).df()

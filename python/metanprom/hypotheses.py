@@ -25,6 +25,7 @@ from statsmodels.stats.nonparametric import rank_compare_2indep
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from metanprom.multiple_testing import adjusted_p_values
+from metanprom.sqltext import sql_string
 
 TESTS = ("auto", "mann_whitney", "welch_t", "two_proportion_z", "chi_square")
 CONTINUOUS_TESTS = ("mann_whitney", "welch_t")
@@ -98,11 +99,11 @@ def _group(path: str, hid: str, name: str, spec: Any) -> Group:
         seg = spec["segment"]
         if not isinstance(seg, dict) or not seg.get("scheme") or not seg.get("segment_id"):
             raise RegistryError(f"{where_}: segment needs scheme and segment_id")
-        scheme = str(seg["scheme"]).replace("'", "''")
-        segment = str(seg["segment_id"]).replace("'", "''")
+        scheme = sql_string(str(seg["scheme"]))
+        segment = sql_string(str(seg["segment_id"]))
         member = (
             "customer_key in (select s.customer_key from customer_segments as s where s.extract = customers.extract"
-            f" and s.scheme = '{scheme}' and s.segment_id = '{segment}')"
+            f" and s.scheme = {scheme} and s.segment_id = {segment})"
         )
         where = f"not ({member})" if spec.get("rest") else member
     elif spec.get("where"):
@@ -175,13 +176,13 @@ def load_registry(path: str | Path | None = None) -> Registry:
 
 def load_groups(customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str) -> tuple[np.ndarray, np.ndarray]:
     """The measure of group a and group b in one extract; only that column is read."""
+    measure = h.measure
     if h.measure_value is not None:
-        value = h.measure_value.replace("'", "''")
-        measure = f"({h.measure} = '{value}')::int"
-    else:
-        measure = h.measure
+        measure = f"({h.measure} = {sql_string(h.measure_value)})::int"
     customers = customers.set_alias("customers")  # segment groups refer to it by that name
-    rel = customers.filter(f"extract = '{extract}' and (({h.a.where}) or ({h.b.where})) and {h.measure} is not null")
+    rel = customers.filter(
+        f"extract = {sql_string(extract)} and (({h.a.where}) or ({h.b.where})) and {h.measure} is not null"
+    )
     # one scan: both memberships and the measure; the overlap is counted from the memberships
     data = rel.project(
         f"coalesce(({h.a.where}), false) as in_a, coalesce(({h.b.where}), false) as in_b, {measure} as y"

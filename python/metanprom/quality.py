@@ -38,6 +38,7 @@ import duckdb
 import pandas as pd
 
 from metanprom.formats import FLAG_COLUMNS, FORMATS, NUMERIC_COLUMNS
+from metanprom.sqltext import sql_string
 
 #: Above this many rows, GE validates a fixed sample of this many (dbt's SQL checks still see every row;
 #: the error-severity range checks, like a negative balance, see every row too, see `raw_frames`).
@@ -272,12 +273,11 @@ def raw_frames(path: Path, fmt_name: str) -> tuple[pd.DataFrame, pd.DataFrame, i
     """The extract as text (a fixed sample of at most GE_MAX_ROWS rows), its numeric columns as numbers
     (every row: a single negative balance must stop the run), and its row count."""
     fmt = FORMATS[fmt_name]
-    quoted = str(path).replace("'", "''")
     con = duckdb.connect()
     try:
         con.execute("set enable_progress_bar = false")
         con.execute(
-            f"create view raw as select * from read_csv('{quoted}', header = true, all_varchar = true, "
+            f"create view raw as select * from read_csv({sql_string(path)}, header = true, all_varchar = true, "
             "null_padding = true)"
         )
         present_names = [r[0] for r in con.execute("describe raw").fetchall()]
@@ -419,10 +419,9 @@ def raw_checks_relation(
                 f"{wait_seconds:g} s; `metanprom run` writes them when its raw quality gate has passed"
             )
         time.sleep(0.05)
-    quoted = str(file).replace("'", "''")
     types = ", ".join(f"\"{key}\": '{kind}'" for key, (_, kind) in RAW_CHECK_COLUMNS.items())
     renamed = ", ".join(f'"{key}" as {name}' for key, (name, _) in RAW_CHECK_COLUMNS.items())
-    return con.sql(f"select {renamed} from read_json('{quoted}', columns = {{{types}}})")
+    return con.sql(f"select {renamed} from read_json({sql_string(file)}, columns = {{{types}}})")
 
 
 def failed(results: list[CheckResult], severity: str) -> list[CheckResult]:

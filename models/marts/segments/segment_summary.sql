@@ -32,7 +32,7 @@ counts as (
                 '{{ scheme.scheme }}' as scheme,
                 {{ scheme.is_exclusive }} as scheme_is_exclusive,
                 '{{ segment.segment_id if segment else "unassigned" }}' as segment_id,
-                '{{ (segment_rule(segment) if segment else "no rule of the scheme holds") | replace("'", "''") }}'
+                {{ sql_string(segment_rule(segment) if segment else "no rule of the scheme holds") }}
                     as rule_sql,
                 count(*) as customers,
                 count(*) filter (where is_churned) as churned,

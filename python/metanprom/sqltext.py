@@ -1,0 +1,25 @@
+"""Text that reaches SQL: the one way a path or a user's value is quoted (DuckDB's and Hyper's rules).
+
+Where the engine binds parameters (`con.execute(sql, [value])`), bind instead; a
+table function's or COPY's file name cannot always be bound, so it goes through
+`sql_string`. The dbt side has the same rule in the macro `sql_string`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def sql_string(value: str | Path) -> str:
+    """`value` as a SQL string literal: a quote in it is doubled and never ends the literal."""
+    text = str(value)
+    if "\x00" in text:
+        raise ValueError(f"{text!r}: a NUL character cannot be part of a SQL string")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    """`name` as a quoted SQL identifier (a column whose name a user chose)."""
+    if "\x00" in name:
+        raise ValueError(f"{name!r}: a NUL character cannot be part of a SQL name")
+    return '"' + name.replace('"', '""') + '"'
