@@ -38,6 +38,7 @@ from pathlib import Path
 import duckdb
 
 from metanprom.settings import PROJECT_DIR, output_dir
+from metanprom.sqltext import sql_string
 
 PUBLIC_MARTS = (
     "dashboard_customers", "customers", "customers_quarantined", "extract_summary", "analysis_bands", "churn_portrait",
@@ -68,12 +69,12 @@ def _select(con: duckdb.DuckDBPyConnection, mart: str, pseudonym_key: str | None
     columns = [r[0] for r in con.execute(f"describe main.{mart}").fetchall()]
     if pseudonym_key is None or mart not in CUSTOMER_LEVEL:
         return f"select * from main.{mart}"
-    key = pseudonym_key.replace("'", "''")
+    key = sql_string(pseudonym_key + "|")
     parts = []
     for column in columns:
         if column in ("customer_id", "customer_key"):
             # a keyed hash: the same customer gets the same pseudonym in every mart, and it cannot be reversed
-            parts.append(f"left(sha256('{key}|' || {column}), 16) as {column}")
+            parts.append(f"left(sha256({key} || {column}), 16) as {column}")
         elif column == "source_row_number":
             continue
         else:
@@ -161,7 +162,7 @@ def _write_hyper(parquet_files: dict[str, Path], hyper_dir: Path, log_dir: Path)
             with Connection(hyper.endpoint, str(target), CreateMode.CREATE_AND_REPLACE) as conn:
                 conn.execute_command('create schema if not exists "Extract"')
                 conn.execute_command(
-                    f'create table "Extract"."{mart}" as (select * from external({_sql_string(parquet)}))'
+                    f'create table "Extract"."{mart}" as (select * from external({sql_string(parquet)}))'
                 )
 
 
@@ -211,11 +212,6 @@ def _umask() -> int:
     return mask
 
 
-def _sql_string(text: str | Path) -> str:
-    """`text` as a SQL string literal (a quote in a path is doubled, never ends the literal)."""
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 def _honour_umask(root: Path) -> None:
     """Give every folder and file under `root` the mode the user's umask gives any file they write
     (mkdtemp makes 0700 folders, Hyper 0640 files; Tableau Server or a colleague could not read them)."""
@@ -230,10 +226,10 @@ def _write_duckdb(warehouse: Path, queries: dict[str, str], target: Path, storag
         raise ExportError(f"{DUCKDB_STORAGE_ENV}={storage!r}: expected a DuckDB release such as v1.0.0")
     con = duckdb.connect()
     try:
-        con.execute(f"attach {_sql_string(warehouse)} as warehouse (read_only)")
+        con.execute(f"attach {sql_string(warehouse)} as warehouse (read_only)")
         con.execute("use warehouse")
         try:
-            con.execute(f"attach {_sql_string(target)} as tableau_copy (storage_version {_sql_string(storage)})")
+            con.execute(f"attach {sql_string(target)} as tableau_copy (storage_version {sql_string(storage)})")
         except duckdb.Error as error:
             raise ExportError(
                 f"{DUCKDB_STORAGE_ENV}={storage!r}: DuckDB cannot write that version ({error})"
@@ -318,12 +314,12 @@ def export(
                 query = _select(con, mart, key)
                 queries[mart] = query
                 parquet = staging / "parquet" / f"{mart}.parquet"
-                con.execute(f"copy ({query}) to {_sql_string(parquet)} (format parquet)")
+                con.execute(f"copy ({query}) to {sql_string(parquet)} (format parquet)")
                 counts[mart] = con.execute("select count(*) from read_parquet(?)", [str(parquet)]).fetchall()[0][0]
                 if counts[mart] <= EXCEL_MAX_DATA_ROWS:
                     csv_path = staging / "csv" / f"{mart}.csv"
                     con.execute(
-                        f"copy ({_csv_select(con, query)}) to {_sql_string(csv_path)} "
+                        f"copy ({_csv_select(con, query)}) to {sql_string(csv_path)} "
                         "(format csv, header true, delimiter ';')"
                     )
                     described = con.execute(f"describe ({query})").fetchall()
@@ -334,7 +330,14 @@ def export(
         finally:
             con.close()
         log(f"  parquet and csv written ({len(marts)} marts), writing the DuckDB file ({storage}) ...")
-        _write_duckdb(warehouse, queries, staging / "duckdb" / DUCKDB_FILE, storage)
+        # written in a folder of a plain name, then moved: DuckDB misplaces the write-ahead log of a database
+        # whose path has a '?'
+        scratch = Path(tempfile.mkdtemp(prefix="metanprom-duckdb-"))
+        try:
+            _write_duckdb(warehouse, queries, scratch / DUCKDB_FILE, storage)
+            shutil.move(scratch / DUCKDB_FILE, staging / "duckdb" / DUCKDB_FILE)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         log("  loading Tableau .hyper files ...")
         _write_hyper(parquet_files, staging / "hyper", staging / ".hyper-logs")
         shutil.rmtree(staging / ".hyper-logs", ignore_errors=True)

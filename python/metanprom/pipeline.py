@@ -1,7 +1,8 @@
 """The main job: check the inputs, build the warehouse with dbt into a new file, swap it in.
 
 A failed run never touches the warehouse that was there before: dbt builds
-into `<warehouse>.building`, which replaces the old file only once every
+into a new file beside it (`metanprom_building_<hash>.duckdb`), which
+replaces the old file only once every
 model and test and both quality gates have passed. The raw-extract gate runs
 beside dbt (a failure stops dbt and deletes the new file).
 """
@@ -9,17 +10,21 @@ beside dbt (a failure stops dbt and deletes the new file).
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from metanprom.formats import FORMATS
-from metanprom.inputs import prepare_input
+from metanprom.inputs import InputError, prepare_input
 from metanprom.settings import PROJECT_DIR, WAREHOUSE_ENV, warehouse_path
 
 #: How long stg_quality__raw_checks waits for the raw gate's results (the gate runs beside dbt; a failed gate
@@ -144,6 +149,13 @@ def build(
     `inputs` maps an extract format to a user's file, or None for the shipped seed.
     """
     target = Path(warehouse) if warehouse else warehouse_path()
+    if "?" in str(target):
+        # DuckDB 2.0 reads a '?' in a database's path as the start of URL parameters: its write-ahead log
+        # then goes to a folder that does not exist, and the build fails at its first commit
+        raise InputError(
+            f"{target}: DuckDB cannot keep a database at a path with a '?'; choose a warehouse path without one "
+            f"(--warehouse or ${WAREHOUSE_ENV})"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     result = RunResult(warehouse=target)
     dbt_vars: dict[str, object] = dict(extra_vars or {})
@@ -167,12 +179,13 @@ def build(
     checks_file.unlink(missing_ok=True)  # the model must wait for this run's results, never read an old file
     dbt_vars["quality_results_path"] = str(checks_file)
     dbt_vars["quality_results_wait_seconds"] = RAW_GATE_WAIT_SECONDS
-    building = target.with_name(target.name + ".building")
+    building = target.with_name(f"metanprom_building_{hashlib.sha256(target.name.encode()).hexdigest()[:8]}.duckdb")
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
     log(f"building the warehouse with dbt build into {building.name}, checking the raw extracts meanwhile ...")
     started = time.perf_counter()
-    dbt = start_dbt(["build"], building, dbt_vars)
+    dbt_path, link_dir = _path_dbt_duckdb_reads(building)
+    dbt = start_dbt(["build"], dbt_path, dbt_vars)
     try:
         from metanprom import quality  # pandas and Great Expectations load while dbt starts
 
@@ -209,5 +222,22 @@ def build(
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
         raise
+    finally:
+        if link_dir is not None:
+            shutil.rmtree(link_dir, ignore_errors=True)
     os.replace(building, target)
     return result
+
+
+def _path_dbt_duckdb_reads(building: Path) -> tuple[Path, Path | None]:
+    """The path to give dbt for `building`, and a scratch folder to remove afterwards.
+
+    dbt-duckdb reads its `path` as a URL (a `#` or `?` cuts it) and pastes the catalog name into its own SQL
+    unquoted (a quote breaks it), so a folder with such characters is reached through a symlink of a plain
+    name; the file itself is created in that folder, beside the warehouse it will replace.
+    """
+    if re.fullmatch(r"[\w ./+,=@~-]*", str(building.parent)):
+        return building, None
+    link_dir = Path(tempfile.mkdtemp(prefix="metanprom-dbt-"))
+    (link_dir / "warehouse").symlink_to(building.parent.resolve(), target_is_directory=True)
+    return link_dir / "warehouse" / building.name, link_dir

@@ -119,7 +119,7 @@ def test_failed_build_leaves_the_previous_warehouse_as_it_was(shipped_warehouse:
             {"bank_dataset": broken}, target, log=lambda _: None, extra_vars={"discovery_min_customers": "'many'"}
         )
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
-    assert not target.with_name(target.name + ".building").exists()
+    assert not list(tmp_path.glob("metanprom_building_*")), "the new file is deleted"
 
 
 def test_a_failed_raw_gate_stops_dbt_and_leaves_the_previous_warehouse(shipped_warehouse: Path, tmp_path: Path) -> None:
@@ -137,7 +137,7 @@ def test_a_failed_raw_gate_stops_dbt_and_leaves_the_previous_warehouse(shipped_w
     with pytest.raises(pipeline.QualityGateError, match="balance"):
         pipeline.build({"bank_scrooge": bad}, target, log=lambda _: None)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
-    assert not target.with_name(target.name + ".building").exists()
+    assert not list(tmp_path.glob("metanprom_building_*")), "the new file is deleted"
     log = (PROJECT_DIR / "logs" / "metanprom-dbt.log").read_text(encoding="utf-8")
     assert "Completed successfully" not in log  # dbt was stopped, not left to finish
 
