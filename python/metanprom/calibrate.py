@@ -5,14 +5,34 @@ Run by a developer when the real extracts change:
     python -m metanprom.calibrate ../shared/data/bank_scrooge.csv bank_scrooge
 
 It writes `python/metanprom/generator_params/<format>.json`: city shares, per
-city a copula correlation and each column's marginal (value tables and
-quantile grids), churn-group edges with raked logit offsets, and the rates of
-the quirks. `fidelity` compares any generated file with the real one.
+city a copula correlation and each column's marginal, churn-group edges with
+raked logit offsets, and the rates of the quirks. `fidelity` compares any
+generated file with the real one.
+
+No individual customer can be read from the parameters, and no count below
+MIN_CELL (10):
+  * numbers with many values (balance, salary, age, credit score) are stored
+    as the means of equal-count bins of at least MIN_CELL customers each (the
+    generator interpolates between them), so no stored value is one
+    customer's, the extremes included: the top bin is the mean of the top
+    customers;
+  * small value tables (property score, products, flags, gender) keep only
+    values held by at least MIN_CELL customers of the city; a rarer value's
+    share goes to the nearest kept value;
+  * churn groups: decile edges rounded to 3 significant digits, categories
+    of at least MIN_CELL customers;
+  * quirks fitted only where their count is at least MIN_CELL (ids shared by
+    two cities, missing ages among them); the rarer ones (missing ages
+    elsewhere, their churn, invalid product counts) and the id ranges are the
+    generator's design constants, never read from the data; synthetic ids lie
+    outside every real extract's range.
+`tests/python/test_calibrate.py` checks each rule against the real extracts.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -32,6 +52,7 @@ from metanprom.generator import (
     features,
     group_index,
 )
+from metanprom.sqltext import sql_string
 
 COPULA_COLUMNS = (
     "credit_score",
@@ -45,7 +66,12 @@ COPULA_COLUMNS = (
     "gender",
 )
 CONTINUOUS = ("balance", "estimated_salary")
-QUANTILE_GRID = np.concatenate([np.linspace(0.0, 0.99, 199), [0.9925, 0.995, 0.9975, 0.999, 1.0]])
+#: Columns stored as bin means (many distinct values), with the decimals the generator rounds them to.
+BINNED = {"balance": 2, "estimated_salary": 2, "age": 0, "credit_score": 0}
+#: The fewest customers any stored figure may describe.
+MIN_CELL = 10
+#: At most this many bins per column and city.
+MAX_BINS = 200
 SHRINK = 20.0  # pseudo-customers pulling a small group's churn target toward the bank's
 
 
@@ -56,24 +82,47 @@ def read_canonical(path: str | Path, fmt_name: str) -> pd.DataFrame:
         f'"{raw}" as {canon}' if canon in ("city", "gender") else f'try_cast("{raw}" as double) as {canon}'
         for raw, canon in fmt.canonical.items()
     )
-    frame = duckdb.sql(f"select {select} from read_csv('{path}', header=true, all_varchar=true)").df()
+    frame = duckdb.sql(f"select {select} from read_csv({sql_string(path)}, header=true, all_varchar=true)").df()
     frame["gender"] = frame["gender"].map({g: i for i, g in enumerate(GENDER_CODES)}).astype(float)
     return frame
 
 
 def _marginal(values: pd.Series, name: str) -> dict[str, Any]:
-    observed = values.dropna().to_numpy(dtype=float)
-    if name in CONTINUOUS:
+    observed = np.sort(values.dropna().to_numpy(dtype=float))
+    if name in BINNED:
+        # equal-count bins of at least MIN_CELL customers; each stored value is a bin's mean, placed at the
+        # bin's middle probability (the generator interpolates between them, and holds the end bins' means
+        # beyond them)
+        bins = max(1, min(MAX_BINS, len(observed) // MIN_CELL))
+        edges = np.linspace(0, len(observed), bins + 1).round().astype(int)
+        held = set(np.round(observed, 2).tolist())
+        means = [_stored_mean(observed[lo:hi], held) for lo, hi in itertools.pairwise(edges)]
+        middles = [(lo + hi) / 2 / len(observed) for lo, hi in itertools.pairwise(edges)]
         return {
             "kind": "continuous",
-            "p_missing": float(values.isna().mean()),
-            "probs": QUANTILE_GRID.round(6).tolist(),
-            "values": np.quantile(observed, QUANTILE_GRID).round(2).tolist(),
-            "decimals": 2,
+            "p_missing": round(float(values.isna().mean()), 4) if name in CONTINUOUS else 0.0,
+            "probs": [0.0, *np.round(middles, 6).tolist(), 1.0],
+            "values": [means[0], *means, means[-1]],
+            "decimals": BINNED[name],
         }
     uniq, counts = np.unique(observed, return_counts=True)
-    cum = np.cumsum(counts) / counts.sum()
-    return {"kind": "discrete", "values": uniq.tolist(), "cum": cum.round(8).tolist()}
+    kept = counts >= MIN_CELL
+    if not kept.any():
+        raise ValueError(f"{name}: no value is held by {MIN_CELL} customers; the column cannot be stored")
+    # a rare value's customers count at the nearest kept value
+    nearest = np.array([np.flatnonzero(kept)[np.argmin(np.abs(uniq[kept] - v))] for v in uniq])
+    pooled = np.bincount(nearest, weights=counts, minlength=len(uniq))[kept]
+    cum = np.cumsum(pooled) / pooled.sum()
+    return {"kind": "discrete", "values": uniq[kept].tolist(), "cum": cum.round(8).tolist()}
+
+
+def _stored_mean(values: np.ndarray, held: set[float]) -> float:
+    """A bin's mean to 2 decimals, moved up by a cent while it equals a value some customer holds (`held`):
+    a stored mean then never reads as a customer's own value, whole-number ages and scores included."""
+    mean = round(float(values.mean()), 2)
+    while mean in held or mean == round(mean):
+        mean = round(mean + 0.01, 2)
+    return mean
 
 
 def _normal_scores(values: pd.Series) -> np.ndarray:
@@ -94,13 +143,15 @@ def churn_groups(real: pd.DataFrame, cities: list[str]) -> dict[str, dict[str, A
     """Churn groups: real deciles of numeric columns, the values of categorical ones."""
     groups: dict[str, dict[str, Any]] = {}
     for name in NUMERIC_GROUPED:
-        edges = np.unique(np.quantile(real[name].dropna(), np.linspace(0.1, 0.9, 9)))
+        deciles = np.quantile(real[name].dropna(), np.linspace(0.1, 0.9, 9))
+        edges = np.unique([float(f"{edge:.3g}") for edge in deciles])  # no edge is one customer's value
         groups[name] = {"edges": edges.tolist()}
     for name in CATEGORICAL_GROUPED:
         if name == "city":
             groups[name] = {"values": list(range(len(cities)))}
         else:
-            groups[name] = {"values": sorted(real[name].dropna().unique().tolist())}
+            counts = real[name].value_counts()
+            groups[name] = {"values": sorted(counts[counts >= MIN_CELL].index.tolist())}
     return groups
 
 
@@ -166,29 +217,20 @@ def calibrate(path: str | Path, fmt_name: str, seed: int = 20261123, sample: int
 
 
 def _quirks(path: str | Path, fmt_name: str, real: pd.DataFrame) -> dict[str, Any]:
+    """The quirks whose counts are at least MIN_CELL; the rarer ones are the generator's design constants."""
     ids = real["customer_id"]
-    positive = ids.dropna()
-    span = (positive.max() - positive.min()) / len(real)
     dup_mask = ids.duplicated(keep=False)
+    pairs = int(dup_mask.sum() // 2)
     duplicated_cities = sorted(real.loc[dup_mask, "city"].unique().tolist())
-    quirks: dict[str, Any] = {
-        "id_start": int(positive.min()),
-        "id_span_per_row": round(float(span), 3),
-        "duplicate_pair_rate": round(float(dup_mask.sum() / 2 / len(real)), 6),
-        "duplicate_cities": duplicated_cities if len(duplicated_cities) == 2 else [],
-        "missing_age_rate": round(float(real.loc[~dup_mask, "age"].isna().mean()), 6),
-        "missing_age_rate_duplicated": round(float(real.loc[dup_mask, "age"].isna().mean()), 6)
-        if dup_mask.any()
-        else 0.0,
-        "missing_age_churn_rate": round(float(real.loc[real["age"].isna(), "is_churned"].mean()), 4)
-        if real["age"].isna().any()
-        else 0.0,
-        "invalid_products_every": round(len(real) / max((real["product_count"] == 0).sum(), 1))
-        if (real["product_count"] == 0).any()
-        else 0,
-    }
-    if not quirks["duplicate_cities"]:
-        quirks["duplicate_pair_rate"] = 0.0
+    missing_among_shared = int(real.loc[dup_mask, "age"].isna().sum())
+    quirks: dict[str, Any] = {"duplicate_pair_rate": 0.0, "duplicate_cities": [], "missing_age_rate_duplicated": 0.0}
+    if pairs >= MIN_CELL and len(duplicated_cities) == 2:
+        quirks["duplicate_pair_rate"] = round(pairs / len(real), 4)
+        quirks["duplicate_cities"] = duplicated_cities
+        if missing_among_shared >= MIN_CELL:
+            quirks["missing_age_rate_duplicated"] = round(missing_among_shared / int(dup_mask.sum()), 2)
+    quirks["has_missing_ages"] = bool(real["age"].isna().any())
+    quirks["has_invalid_product_counts"] = bool((real["product_count"] == 0).any())
     return quirks
 
 

@@ -39,6 +39,7 @@ import pandas as pd
 from scipy.special import expit, ndtr
 
 from metanprom.formats import FORMATS, ExtractFormat
+from metanprom.sqltext import sql_string
 
 CHUNK_ROWS = 250_000
 NUMERIC_GROUPED = ("credit_score", "age", "balance", "estimated_salary")
@@ -51,6 +52,16 @@ CATEGORICAL_GROUPED = (
     "is_active",
 )
 GENDER_CODES = ("М", "Ж")
+#: Synthetic ids: where each format's start, and how sparse they are. Design constants, never fitted: they
+#: lie outside every real extract's id range (current format 94,561-229,145, older 15,565,701-15,815,690).
+ID_START = {"bank_scrooge": 300_000, "bank_dataset": 16_000_000}
+ID_SPAN_PER_ROW = 13
+#: Ids of the current format stay below the older format's real range while the file allows it.
+ID_CEILING = {"bank_scrooge": 15_000_000}
+#: Quirks too rare to fit without revealing a count below 10: design constants of the generator.
+MISSING_AGE_RATE = 0.0005  # outside the ids shared by two cities
+MISSING_AGE_CHURN_RATE = 0.05
+INVALID_PRODUCTS_EVERY = 5_000
 
 
 def load_params(fmt: str) -> dict[str, Any]:
@@ -144,12 +155,16 @@ def _chunk(params: dict[str, Any], start: int, n: int, total: int, seed: int, ch
     quirks = params["quirks"]
     # Customer ids: a bijection of the global row number onto a range about as
     # sparse as the real one, so ids are unique before the planted duplicates.
-    span = max(math.ceil(quirks["id_span_per_row"] * total), total + 1)
+    fmt_name = params["format"]
+    span = math.ceil(ID_SPAN_PER_ROW * total)
+    if fmt_name in ID_CEILING:
+        span = min(span, ID_CEILING[fmt_name] - ID_START[fmt_name])
+    span = max(span, total + 1)
     multiplier = 2_654_435_761
     while math.gcd(multiplier, span) != 1:
         span += 1
     rows = np.arange(start, start + n, dtype=np.int64)
-    ids = quirks["id_start"] + (rows * multiplier + 12_345) % span
+    ids = ID_START[fmt_name] + (rows * multiplier + 12_345) % span
 
     # Ids shared by two different people in two different cities.
     duplicated = np.zeros(n, dtype=bool)
@@ -167,17 +182,18 @@ def _chunk(params: dict[str, Any], start: int, n: int, total: int, seed: int, ch
         duplicated[b_pick] = True
 
     # Missing ages: rare, and concentrated on the shared ids, as in the real file.
+    has_missing = quirks.get("has_missing_ages", False)
     p_missing_age = np.where(
-        duplicated, quirks.get("missing_age_rate_duplicated", 0.0), quirks.get("missing_age_rate", 0.0)
+        duplicated, quirks.get("missing_age_rate_duplicated", 0.0), MISSING_AGE_RATE if has_missing else 0.0
     )
     missing_age = rng.random(n) < p_missing_age
     cols["age"][missing_age] = np.nan
-    p[missing_age] = quirks.get("missing_age_churn_rate", 0.0)
+    p[missing_age] = MISSING_AGE_CHURN_RATE
 
     churn = (rng.random(n) < p).astype(np.int64)
 
-    # A few invalid product counts: one in every `invalid_products_every` rows.
-    every = int(quirks.get("invalid_products_every", 0))
+    # A few invalid product counts: one in every INVALID_PRODUCTS_EVERY rows.
+    every = INVALID_PRODUCTS_EVERY if quirks.get("has_invalid_product_counts", False) else 0
     if every:
         cols["product_count"][(rows % every) == every // 2] = 0
 
@@ -239,7 +255,8 @@ def generate(fmt_name: str, rows: int, out_path: str | os.PathLike[str], seed: i
                 frame = _frame(fmt, params, _chunk(params, start, n, rows, seed, chunk_no))
                 con.register("chunk_frame", frame)
                 con.execute(
-                    f"copy (select * from chunk_frame) to '{part}' (format csv, header false, nullstr '', quote '\"')"
+                    f"copy (select * from chunk_frame) to {sql_string(part)} "
+                    "(format csv, header false, nullstr '', quote '\"')"
                 )
                 con.unregister("chunk_frame")
                 with open(part, "rb") as piece:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from metanprom.formats import FORMATS
-from metanprom.generator import generate
+from metanprom.generator import INVALID_PRODUCTS_EVERY, generate
 from metanprom.settings import PROJECT_DIR
 
 
@@ -66,7 +66,7 @@ def test_current_format_values_and_quirks() -> None:
     assert sum(r["USERID"] in shared for r in missing_age) > len(missing_age) / 2, "mostly on shared ids"
     missing_balance = sum(r["balance"] == "" for r in rows) / len(rows)
     assert 0.18 <= missing_balance <= 0.28
-    assert sum(r["products"] == "0" for r in rows) == 1
+    assert sum(r["products"] == "0" for r in rows) == len(rows) // INVALID_PRODUCTS_EVERY, "the invalid-count quirk"
     balances = sorted(float(r["balance"]) for r in rows if r["balance"])
     assert balances[-1] > 20 * balances[len(balances) // 2], "heavy right tail"
 
