@@ -379,9 +379,18 @@ def conclusions(h: Hypothesis, row: dict[str, Any]) -> tuple[str, str]:
                 f"Распределение показателя «{h.measure_ru}» различается у групп «{a_ru}» и «{b_ru}» "
                 f"(скорректированное p {p}).",
             )
-        higher = (va > vb) if not math.isnan(va) else row["effect_size"] > 0
-        direction_en = "higher" if higher else "lower"
-        direction_ru = "выше" if higher else "ниже"
+        # The direction is the effect's (difference in proportions, Cliff's delta, Hedges' g: all a minus b),
+        # never the medians': tied medians say nothing of which group is higher.
+        effect = row.get("effect_size")
+        if effect is None or math.isnan(effect) or effect == 0:
+            return (
+                f"{h.measure_en.capitalize()} differs between {a_en} and {b_en} ({shown}); "
+                f"the difference is significant (adjusted p {p}).",
+                f"Показатель «{h.measure_ru}» различается у групп «{a_ru}» и «{b_ru}» ({shown_ru}); "
+                f"различие статистически значимо (скорректированное p {p}).",
+            )
+        direction_en = "higher" if effect > 0 else "lower"
+        direction_ru = "выше" if effect > 0 else "ниже"
         return (
             f"{h.measure_en.capitalize()} is {direction_en} among {a_en} than among {b_en} ({shown}); "
             f"the difference is significant (adjusted p {p}).",

@@ -15,6 +15,8 @@ from metanprom.hypotheses import (
     RegistryError,
     UnsuitableTestError,
     choose_test,
+    conclusions,
+    evaluate_hypothesis,
     load_groups,
     load_registry,
     run_registry,
@@ -188,3 +190,26 @@ def test_one_hypothesis_is_adjusted_with_its_whole_family(real_warehouse: Path) 
     assert set(one["hypothesis_id"]) == {"salary_2_vs_1_products"}
     merged = one.merge(everything, on=["hypothesis_id", "extract"], suffixes=("", "_all"))
     assert np.allclose(merged["p_value_adjusted"], merged["p_value_adjusted_all"])
+
+
+def test_the_conclusions_direction_is_the_effects_not_the_medians() -> None:
+    """Tied medians (3 in both groups) and a group a that is clearly higher: Cliff's delta, worked by hand
+    below, is positive, so the sentence must say "higher" (it said "lower" when read from the medians)."""
+    a = np.array([1.0] * 30 + [3.0] * 40 + [9.0] * 30)
+    b = np.array([1.0] * 40 + [3.0] * 45 + [9.0] * 15)
+    assert np.median(a) == np.median(b) == 3.0
+    # Cliff's delta by hand: P(a > b) - P(a < b)
+    greater = (30 * 0 + 40 * 40 + 30 * 85) / (100 * 100)
+    smaller = (30 * 60 + 40 * 15 + 30 * 0) / (100 * 100)
+    assert greater - smaller > 0
+    registry = load_registry()
+    h = next(x for x in registry.hypotheses if x.measure == "estimated_salary")
+    row = evaluate_hypothesis(h, a, b, "bank_scrooge")
+    assert row["effect_size_name"] == "cliffs_delta"
+    assert row["effect_size"] == pytest.approx(greater - smaller, rel=1e-12)
+    row.update(p_value_adjusted=row["p_value"], reject_null=True)
+    english, russian = conclusions(h, row)
+    assert " is higher among " in english, english
+    assert " выше, чем " in russian, russian
+    row["effect_size"] = -row["effect_size"]
+    assert " is lower among " in conclusions(h, row)[0]
