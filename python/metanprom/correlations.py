@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import warnings
 
+import numpy as np
 import pandas as pd
 import phik  # noqa: F401  (registers the DataFrame.phik_matrix accessor)
 from phik import phik_matrix, significance_matrix
@@ -17,6 +18,35 @@ CATEGORICAL = ("city_code", "gender")
 SAMPLE_ROWS = 50_000
 #: phik and its (asymptotic) significance use a smaller sample.
 PHIK_SAMPLE_ROWS = 20_000
+#: phik's interval columns, binned into this many equal-count bins (deciles).
+PHIK_INTERVAL = ("age", "credit_score", "balance", "estimated_salary")
+PHIK_BINS = 10
+#: What a missing balance is filled with for phik: below every balance, in a bin of its own.
+NO_BALANCE = -1.0
+
+
+def phik_bins(frame: pd.DataFrame) -> dict[str, list[float]]:
+    """Bin edges of phik's interval columns: the deciles of the customers who have a value.
+
+    phik's default is 10 equal-width bins from the minimum to the maximum: with a
+    heavy right tail (a few balances of tens of millions) nearly every customer
+    falls in the first bin (99.8 % of balances on the real current extract, every
+    missing-balance fill included; 61 % of salaries), and phik then measures
+    almost nothing. Equal-count bins put about a tenth of the customers in each;
+    the missing-balance fill gets a bin of its own below the first decile.
+    """
+    bins = {}
+    for name in PHIK_INTERVAL:
+        values = frame[name].to_numpy(dtype=float)
+        present = values[~np.isnan(values) & (values != NO_BALANCE)] if name == "balance" else values
+        present = present[~np.isnan(present)]
+        inner = np.unique(np.quantile(present, np.linspace(0, 1, PHIK_BINS + 1))[1:-1])
+        low, high = float(present.min()), float(present.max())
+        edges = [low - 1.0, *inner.tolist(), high + 1.0]
+        if name == "balance" and (values == NO_BALANCE).any():
+            edges = [NO_BALANCE - 1.0, NO_BALANCE + 0.5, *edges[1:]] if low > NO_BALANCE + 0.5 else edges
+        bins[name] = edges
+    return bins
 
 
 def _encoded(frame: pd.DataFrame) -> pd.DataFrame:
@@ -66,14 +96,15 @@ def feature_correlations(
     phik_frame = frame[[*NUMERIC, *FLAGS, *CATEGORICAL]].copy()
     for flag in FLAGS:
         phik_frame[flag] = phik_frame[flag].astype(int)
-    phik_frame["balance"] = phik_frame["balance"].fillna(-1.0)  # "no balance" as its own bin
-    interval = ["age", "credit_score", "balance", "estimated_salary"]
+    phik_frame["balance"] = phik_frame["balance"].fillna(NO_BALANCE)  # "no balance": a bin of its own
+    interval = list(PHIK_INTERVAL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         small = phik_frame.sample(n=min(len(phik_frame), PHIK_SAMPLE_ROWS), random_state=seed)
-        matrix = phik_matrix(small, interval_cols=interval, verbose=False, njobs=1)
+        bins = phik_bins(small)
+        matrix = phik_matrix(small, interval_cols=interval, bins=bins, verbose=False, njobs=1)
         significance = significance_matrix(
-            small, interval_cols=interval, verbose=False, njobs=1, significance_method="asymptotic"
+            small, interval_cols=interval, bins=bins, verbose=False, njobs=1, significance_method="asymptotic"
         )
     phik_rows = []
     for a, b in itertools.combinations(matrix.columns, 2):

@@ -4,6 +4,7 @@ import pandas as pd
 
 from metanprom.correlations import CATEGORICAL, FLAGS, NUMERIC, SAMPLE_ROWS, feature_correlations
 from metanprom.frames import columns_frame, extracts_of
+from metanprom.sqltext import sql_string
 
 
 def model(dbt, session):
@@ -11,7 +12,7 @@ def model(dbt, session):
     customers = dbt.ref("customers")
     frames = []
     for extract in extracts_of(customers):
-        total = customers.filter(f"extract = '{extract}'").aggregate("count(*)").fetchall()[0][0]
+        total = customers.filter(f"extract = {sql_string(extract)}").aggregate("count(*)").fetchall()[0][0]
         frame = columns_frame(customers, extract, [*NUMERIC, *FLAGS, *CATEGORICAL], sample=SAMPLE_ROWS)
         frames.append(feature_correlations(frame, extract, customers_total=total))
     result = pd.concat(frames, ignore_index=True)
