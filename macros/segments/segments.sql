@@ -140,9 +140,12 @@
             {%- if operator in ['<', '<=', '>', '>='] -%}
                 {%- do found.append({'index': i, 'feature': feature | trim, 'operator': operator, 'cut': value}) -%}
             {%- elif operator == 'between' -%}
+                {#- one bound scanned at a time, the other kept: the right side of `>= low` stays below high -#}
                 {%- set bounds = value.split('..') -%}
-                {%- do found.append({'index': i, 'feature': feature | trim, 'operator': '>=', 'cut': bounds[0]}) -%}
-                {%- do found.append({'index': i, 'feature': feature | trim, 'operator': '<=', 'cut': bounds[1]}) -%}
+                {%- do found.append({'index': i, 'feature': feature | trim, 'operator': '>=', 'cut': bounds[0],
+                    'keep': segment_condition(row['segment_id'], feature | trim, '<=', bounds[1])}) -%}
+                {%- do found.append({'index': i, 'feature': feature | trim, 'operator': '<=', 'cut': bounds[1],
+                    'keep': segment_condition(row['segment_id'], feature | trim, '>=', bounds[0])}) -%}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}

@@ -22,18 +22,27 @@ histograms as (
                     '{{ threshold.feature }}' as feature,
                     '{{ threshold.operator }}' as operator,
                     cast({{ threshold.cut }} as double) as chosen_cut,
+                    {%- set inclusive = threshold.operator in ['<=', '>'] %}
                     {%- if threshold.feature in ['balance', 'estimated_salary'] %}
-                        -- money is scanned in thousands of roubles
-                        round(cast({{ threshold.feature }} as double), -3) as value,
+                        -- money in buckets of a thousand roubles whose edges are the candidate cuts: each
+                        -- value's bucket lies on the same side of every multiple of 1,000 as the value
+                        {{ 'ceil' if inclusive else 'floor' }}(
+                            cast({{ threshold.feature }} as double) / 1000
+                        ) * 1000 as value,
                     {%- else %}
                         cast({{ threshold.feature }} as double) as value,
                     {%- endif %}
+                    -- the side of the chosen cut, exact whatever the bucket
+                    {{ threshold.feature }} {{ '<=' if inclusive else '<' }} {{ threshold.cut }} as is_left_of_chosen,
                     count(*) as customers,
                     count(*) filter (where is_churned) as churned
 
                 from customers
                 where
                     {{ segment_rule(segment, skip=threshold.index) }}
+                    {%- if threshold.keep %}
+                        and {{ threshold.keep }}
+                    {%- endif %}
                     and {{ threshold.feature }} is not null
                 group by all
                 union all
@@ -50,6 +59,7 @@ histograms as (
         'operator': 'varchar',
         'chosen_cut': 'double',
         'value': 'double',
+        'is_left_of_chosen': 'boolean',
         'customers': 'bigint',
         'churned': 'bigint',
     }, 'customers') }}

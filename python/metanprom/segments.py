@@ -20,7 +20,7 @@ MAX_CANDIDATES = 120
 
 
 def two_proportion_test(churned_a: int, n_a: int, churned_b: int, n_b: int) -> tuple[float, float]:
-    """z statistic and two-sided p-value of churn in A vs B (pooled two-proportion z-test)."""
+    """z statistic (positive when A churns more) and two-sided p-value of churn in A vs B (pooled z-test)."""
     if n_a == 0 or n_b == 0:
         return float("nan"), float("nan")
     total = churned_a + churned_b
@@ -51,39 +51,53 @@ def scan_cut_points(histograms: pd.DataFrame, alpha: float = 0.05) -> pd.DataFra
     """Churn either side of every candidate cut of each segment threshold.
 
     `histograms`: one row per (extract, scheme, segment_id, feature, operator,
-    chosen_cut, value) with `customers` and `churned`: the segment's population
-    (its other conditions) by value of the thresholded feature. The left side
-    of a cut t is `value <= t` for the operators <= and >, `value < t` for
-    >= and <. Candidates: the distinct values between the 5th and 95th
-    percentile of the population (at most MAX_CANDIDATES, evenly spread), and
-    the chosen cut itself.
+    chosen_cut, value, is_left_of_chosen) with `customers` and `churned`: the
+    segment's population (its other conditions, and the other bound of a
+    `between`) by value of the thresholded feature; money comes in buckets of
+    1,000 whose edges are the candidate cuts, and `is_left_of_chosen` is each
+    customer's exact side of the chosen cut. The left side of a cut t is
+    `value <= t` for the operators <= and >, `value < t` for >= and <.
+    Candidates: the distinct values between the 5th and 95th percentile of the
+    population (at most MAX_CANDIDATES, evenly spread), and the chosen cut.
+
+    Signs: `churn_rate_difference` and `z_statistic` are both right minus left.
+    Multiplicity: every candidate of a threshold is a test; `p_value_holm`
+    adjusts them together (Holm) and `is_significant` reads it. The sharpest
+    candidate (`abs_z_rank` 1) was picked by looking at all of them: its
+    adjusted p-value is the honest one, its raw p-value is optimistic.
     """
     keys = ["extract", "scheme", "segment_id", "feature", "operator", "chosen_cut"]
     out = []
     for key, group in histograms.groupby(keys, sort=True):
         operator, chosen = key[4], float(key[5])
-        group = group.sort_values("value")
-        values = group["value"].to_numpy(dtype=float)
-        n = group["customers"].to_numpy(dtype=np.int64)
-        churned = group["churned"].to_numpy(dtype=np.int64)
+        by_value = group.groupby("value", sort=True)[["customers", "churned"]].sum()
+        values = by_value.index.to_numpy(dtype=float)
+        n = by_value["customers"].to_numpy(dtype=np.int64)
+        churned = by_value["churned"].to_numpy(dtype=np.int64)
         cum_share = np.cumsum(n) / n.sum()
         inner = values[(cum_share >= 0.05) & (cum_share <= 0.95)]
         if len(inner) > MAX_CANDIDATES:
             inner = inner[np.linspace(0, len(inner) - 1, MAX_CANDIDATES).round().astype(int)]
-        candidates = np.unique(np.append(inner, chosen))
         inclusive = operator in ("<=", ">")
-        for cut in candidates:
-            left = values <= cut if inclusive else values < cut
-            n_left, c_left = int(n[left].sum()), int(churned[left].sum())
-            n_right, c_right = int(n[~left].sum()), int(churned[~left].sum())
+        rows = []
+        for cut in np.unique(np.append(inner, chosen)):
+            is_chosen = bool(np.isclose(cut, chosen))
+            if is_chosen:  # the exact side of each customer, whatever bucket its value is in
+                left_rows = group["is_left_of_chosen"].to_numpy(dtype=bool)
+                n_left = int(group["customers"][left_rows].sum())
+                c_left = int(group["churned"][left_rows].sum())
+            else:
+                left = values <= cut if inclusive else values < cut
+                n_left, c_left = int(n[left].sum()), int(churned[left].sum())
+            n_right, c_right = int(n.sum()) - n_left, int(churned.sum()) - c_left
             if n_left == 0 or n_right == 0:
                 continue
-            z, p = two_proportion_test(c_left, n_left, c_right, n_right)
-            out.append(
+            z, p = two_proportion_test(c_right, n_right, c_left, n_left)
+            rows.append(
                 {
                     **dict(zip(keys, key, strict=True)),
                     "candidate_cut": float(cut),
-                    "is_chosen_cut": bool(np.isclose(cut, chosen)),
+                    "is_chosen_cut": is_chosen,
                     "customers_left": n_left,
                     "churn_rate_left": c_left / n_left,
                     "customers_right": n_right,
@@ -91,9 +105,15 @@ def scan_cut_points(histograms: pd.DataFrame, alpha: float = 0.05) -> pd.DataFra
                     "churn_rate_difference": c_right / n_right - c_left / n_left,
                     "z_statistic": z,
                     "p_value": p,
-                    "is_significant": bool(p < alpha),
                 }
             )
+        if rows:
+            holm = adjusted_p_values([r["p_value"] for r in rows], "holm")
+            for row, adjusted in zip(rows, holm, strict=True):
+                row["p_value_holm"] = float(adjusted)
+                row["is_significant"] = bool(adjusted < alpha)
+                row["candidates_tested"] = len(rows)
+            out += rows
     frame = pd.DataFrame(out)
     if frame.empty:
         return frame
