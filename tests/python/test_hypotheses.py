@@ -8,6 +8,8 @@ import duckdb
 import numpy as np
 import pytest
 from scipy import stats
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 from statsmodels.stats.weightstats import ttest_ind as sm_ttest_ind
 
 from metanprom.generator import generate
@@ -131,19 +133,28 @@ def sample_relation(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_error_rate_under_the_null_is_close_to_alpha(sample_relation) -> None:
-    """Random halves of the same customers: rejections at alpha 0.05 about 5 % of the time."""
+    """Random halves of the same customers, the test chosen by `auto` each time as the registry would:
+    rejections at alpha 0.05 about 5 % of the time, for every test auto picks (Welch included)."""
     con = sample_relation
-    salary = con.execute("select estimated_salary from customers").fetchnumpy()["estimated_salary"]
-    churn = con.execute("select is_churned::int as c from customers").fetchnumpy()["c"].astype(float)
+    measures = {
+        name: con.execute(f"select {name}::double as x from customers").fetchnumpy()["x"]
+        for name in ("estimated_salary", "credit_score", "is_churned::int")
+    }
+    registry = load_registry()
+    h = next(x for x in registry.hypotheses if x.measure == "estimated_salary")
     rng = np.random.default_rng(2026)
-    runs = 600
-    rejected = {"mann_whitney": 0, "two_proportion_z": 0}
+    runs = 400
+    rejected: dict[str, int] = {}
+    chosen: dict[str, int] = {}
     for _ in range(runs):
-        mask = rng.random(len(salary)) < 0.5
-        rejected["mann_whitney"] += run_test("mann_whitney", salary[mask], salary[~mask])["p_value"] < 0.05
-        rejected["two_proportion_z"] += run_test("two_proportion_z", churn[mask], churn[~mask])["p_value"] < 0.05
+        for values in measures.values():
+            mask = rng.random(len(values)) < 0.5
+            row = evaluate_hypothesis(h, values[mask], values[~mask], "bank_scrooge")
+            chosen[row["test"]] = chosen.get(row["test"], 0) + 1
+            rejected[row["test"]] = rejected.get(row["test"], 0) + (row["p_value"] < 0.05)
+    assert {"welch_t", "mann_whitney", "two_proportion_z"} <= set(chosen), chosen
     for test, count in rejected.items():
-        assert 0.03 <= count / runs <= 0.07, (test, count / runs)
+        assert 0.03 <= count / chosen[test] <= 0.07, (test, count / chosen[test])
 
 
 def test_a_planted_difference_is_detected(sample_relation) -> None:
@@ -158,18 +169,54 @@ def test_a_planted_difference_is_detected(sample_relation) -> None:
     assert detected >= 48
 
 
-def test_effect_sizes_have_their_confidence_intervals() -> None:
+def test_welchs_effect_is_the_mean_difference_with_welchs_interval() -> None:
+    """Unequal variances and sizes: against statsmodels' Welch interval of the difference (another library)."""
     rng = np.random.default_rng(3)
-    a, b = rng.normal(1.0, 1, 400), rng.normal(0.0, 1, 400)
+    a, b = rng.normal(1.0, 3.0, 150), rng.normal(0.0, 1.0, 400)
     welch = run_test("welch_t", a, b)
-    assert welch["effect_size_ci_low"] < welch["effect_size"] < welch["effect_size_ci_high"]
-    assert 0.7 < welch["effect_size"] < 1.3
+    reference = CompareMeans(DescrStatsW(a), DescrStatsW(b)).tconfint_diff(usevar="unequal")
+    assert welch["effect_size_name"] == "mean_difference"
+    assert welch["effect_size"] == pytest.approx(a.mean() - b.mean(), rel=1e-12)
+    assert (welch["effect_size_ci_low"], welch["effect_size_ci_high"]) == pytest.approx(reference, rel=1e-9)
+
+
+def test_cliffs_delta_is_counted_pair_by_pair_and_its_interval_covers_the_bootstrap() -> None:
+    rng = np.random.default_rng(4)
+    a, b = np.round(rng.normal(1.0, 1, 300), 1), np.round(rng.normal(0.5, 1, 250), 1)  # ties included
     mw = run_test("mann_whitney", a, b)
-    assert 0 < mw["effect_size_ci_low"] < mw["effect_size"] < mw["effect_size_ci_high"] < 1
+    greater = (a[:, None] > b[None, :]).mean()
+    smaller = (a[:, None] < b[None, :]).mean()
+    assert mw["effect_size"] == pytest.approx(greater - smaller, rel=1e-12)
+    boot = []
+    for _ in range(2000):
+        x, y = rng.choice(a, len(a)), rng.choice(b, len(b))
+        boot.append((x[:, None] > y[None, :]).mean() - (x[:, None] < y[None, :]).mean())
+    low, high = np.percentile(boot, [2.5, 97.5])
+    assert mw["effect_size_ci_low"] == pytest.approx(low, abs=0.02)
+    assert mw["effect_size_ci_high"] == pytest.approx(high, abs=0.02)
 
 
-def test_real_extracts_run_end_to_end_and_match_a_reference(real_warehouse: Path) -> None:
-    with connect(real_warehouse) as con:
+def test_the_difference_in_proportions_interval_is_newcombes_worked_from_wilson() -> None:
+    """Newcombe's hybrid score interval, assembled by hand from two Wilson intervals."""
+    a = np.array([1.0] * 45 + [0.0] * 155)
+    b = np.array([1.0] * 30 + [0.0] * 220)
+    result = run_test("two_proportion_z", a, b)
+    p1, p2 = 45 / 200, 30 / 250
+    l1, u1 = proportion_confint(45, 200, method="wilson")
+    l2, u2 = proportion_confint(30, 250, method="wilson")
+    d = p1 - p2
+    assert result["effect_size"] == pytest.approx(d, rel=1e-12)
+    assert result["effect_size_ci_low"] == pytest.approx(d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), rel=1e-9)
+    assert result["effect_size_ci_high"] == pytest.approx(d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2), rel=1e-9)
+    z, p = proportions_ztest([45, 30], [200, 250])
+    assert (result["statistic"], result["p_value"]) == pytest.approx((z, p), rel=1e-12)
+
+
+@pytest.mark.parametrize("which", ["shipped", "real"])
+def test_every_hypothesis_matches_an_independent_p_value(which: str, request: pytest.FixtureRequest) -> None:
+    """On the shipped sample (every run) and on the real extracts (where they are)."""
+    warehouse = request.getfixturevalue(f"{which}_warehouse")
+    with connect(warehouse) as con:
         customers = con.table("customers")
         frame = run_registry(customers)
         registry = load_registry()
