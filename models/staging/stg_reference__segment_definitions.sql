@@ -20,6 +20,7 @@ renamed as (
         trim(scheme) as scheme,
         trim(segment_id) as segment_id,
         coalesce(nullif(trim(extracts), ''), 'all') as extracts,
+        coalesce(nullif(trim(chosen_on), ''), 'unknown') as chosen_on,
         trim(feature_1) as feature_1,
         trim(operator_1) as operator_1,
         trim(value_1) as value_1,

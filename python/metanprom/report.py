@@ -58,7 +58,10 @@ TEXT = {
         "by_feature": "Churn by feature",
         "segments": "Segments and what to offer",
         "segment": "Segment", "lift": "Lift", "excess": "Excess leavers", "priority": "Priority", "offer": "Offer",
-        "scheme": "Scheme",
+        "scheme": "Scheme", "evidence": "Evidence",
+        "exploratory": "exploratory", "confirmatory": "confirmatory",
+        "evidence_note": "Exploratory: the rule was chosen on this extract (or where it was chosen is not recorded), "
+        "so its churn and lift there describe, they do not prove. Confirmatory: the rule was fixed elsewhere.",
         "hypotheses": "What the tests say",
         "quality": "Data quality",
         "quality_note": "Checks of the raw extracts (Great Expectations) and rows set aside by the build.",
@@ -80,7 +83,10 @@ TEXT = {
         "by_feature": "Отток по признакам",
         "segments": "Сегменты и что предложить",
         "segment": "Сегмент", "lift": "Лифт", "excess": "Сверх среднего", "priority": "Приоритет",
-        "offer": "Предложение", "scheme": "Схема",
+        "offer": "Предложение", "scheme": "Схема", "evidence": "Доказательность",
+        "exploratory": "разведочный", "confirmatory": "подтверждающий",
+        "evidence_note": "Разведочный: правило подобрано на этой выгрузке (или где оно подобрано, не записано), "
+        "поэтому отток и лифт здесь описывают, но не доказывают. Подтверждающий: правило задано заранее или на другой выгрузке.",
         "hypotheses": "Что показали проверки гипотез",
         "quality": "Качество данных",
         "quality_note": "Проверки исходных выгрузок (Great Expectations) и строки, отложенные при сборке.",
@@ -236,7 +242,7 @@ def build_report(warehouse: Path, lang: str) -> str:
     # segments
     parts.append(f"<h2>{t['segments']}</h2><table><tr><th>{t['extract']}</th><th>{t['scheme']}</th>")
     parts.append(f"<th>{t['segment']}</th><th>{t['customers']}</th><th>{t['churn_rate']}</th><th>{t['lift']}</th>")
-    parts.append(f"<th>{t['excess']}</th><th>{t['priority']}</th><th>{t['offer']}</th></tr>")
+    parts.append(f"<th>{t['excess']}</th><th>{t['priority']}</th><th>{t['offer']}</th><th>{t['evidence']}</th></tr>")
     for s in segments:
         key = f"{s['extract']}|{s['scheme']}|{s['segment_id']}"
         name = s["segment_name_ru"] if lang == "ru" else s["segment_name"]
@@ -249,9 +255,9 @@ def build_report(warehouse: Path, lang: str) -> str:
             f"<td>{_num('segment_summary', key + '|lift', s['lift'], lift)}</td>"
             f"<td>{_num('segment_summary', key + '|excess_churners', s['excess_churners'], excess)}</td>"
             f"<td>{_num('segment_summary', key + '|priority_rank', s['priority_rank'], str(s['priority_rank']))}</td>"
-            f"<td>{html.escape(offer or '')}</td></tr>"
+            f"<td>{html.escape(offer or '')}</td><td>{t[s['evidence'].split(':')[0]]}</td></tr>"
         )
-    parts.append("</table>")
+    parts.append(f"</table><p>{t['evidence_note']}</p>")
 
     # hypotheses in plain words
     parts.append(f"<h2>{t['hypotheses']}</h2><ul>")

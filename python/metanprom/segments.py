@@ -31,20 +31,48 @@ def two_proportion_test(churned_a: int, n_a: int, churned_b: int, n_b: int) -> t
 
 
 def two_proportion_tests(
-    churned_a: np.ndarray, n_a: np.ndarray, churned_b: np.ndarray, n_b: np.ndarray
+    churned_a: np.ndarray, n_a: np.ndarray, churned_b: np.ndarray, n_b: np.ndarray, alternative: str = "two-sided"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised pooled two-proportion z-tests (statsmodels' score test without correction, which is
-    the pooled z-test); z = 0 and p = 1 where both groups are all churned or all retained."""
+    the pooled z-test); z = 0 and p = 1 where both groups are all churned or all retained.
+    `alternative`: "two-sided", or "larger" (A churns more than B)."""
     churned_a, n_a, churned_b, n_b = (np.asarray(x, dtype=float) for x in (churned_a, n_a, churned_b, n_b))
     degenerate = (churned_a + churned_b == 0) | (churned_a + churned_b == n_a + n_b) | (n_a == 0) | (n_b == 0)
     safe = np.where(degenerate, 1.0, 0.0)
     with np.errstate(all="ignore"):
         result = test_proportions_2indep(
-            churned_a + safe, n_a + 2 * safe, churned_b + safe, n_b + 2 * safe, method="score", correction=False
+            churned_a + safe,
+            n_a + 2 * safe,
+            churned_b + safe,
+            n_b + 2 * safe,
+            method="score",
+            correction=False,
+            alternative=alternative,
         )
     z = np.where(degenerate, 0.0, np.asarray(result.statistic, dtype=float))
     p = np.where(degenerate, 1.0, np.asarray(result.pvalue, dtype=float))
     return z, p
+
+
+def tested_against_rest(frame: pd.DataFrame, family: list[str], alpha: float = 0.05) -> pd.DataFrame:
+    """Does each group churn more than the customers outside it? One-sided pooled two-proportion z-test
+    (statsmodels) of the group (`churned` of `customers`) against the rest of its extract (`bank_churned`
+    of `bank_customers` minus the group's own), and Holm over every row of a `family`.
+
+    Adds `p_value_vs_rest`, `p_value_vs_rest_holm` and `is_above_bank_rate` (the adjusted p-value below
+    alpha): a group compared with a bank rate that includes it, row by row without adjustment, would be
+    flagged too often.
+    """
+    out = frame.copy()
+    rest_churned = out["bank_churned"] - out["churned"]
+    rest_customers = out["bank_customers"] - out["customers"]
+    _, p = two_proportion_tests(out["churned"], out["customers"], rest_churned, rest_customers, alternative="larger")
+    out["p_value_vs_rest"] = p
+    out["p_value_vs_rest_holm"] = np.nan
+    for _, index in out.groupby(family).groups.items():
+        out.loc[index, "p_value_vs_rest_holm"] = adjusted_p_values(out.loc[index, "p_value_vs_rest"].to_numpy(), "holm")
+    out["is_above_bank_rate"] = out["p_value_vs_rest_holm"] < alpha
+    return out
 
 
 def scan_cut_points(histograms: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:

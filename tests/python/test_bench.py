@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from metanprom import bench
 
 
@@ -14,6 +16,7 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
     assert data["machine"]["cores"] >= 1
     (result,) = data["results"]
     assert result["rows"] == 2_000
+    stages = result["stages"]
     for stage in (
         "generate",
         "floor (DuckDB alone)",
@@ -22,11 +25,25 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
         "hypotheses (read back)",
         bench.STAGE_SAME_ANALYSIS,
     ):
-        assert result["stages"][stage]["seconds"] > 0
-        assert result["stages"][stage]["peak_mib"] > 0
-    assert "dbt build" in result["pipeline"]["seconds"]
+        assert stages[stage]["seconds"] > 0
+        # every stage is a Python process that imports at least DuckDB or pandas: tens of MiB at the least
+        assert stages[stage]["peak_mib"] > 30, stage
+    # the pipeline's steps happen inside its run: their seconds cannot add up to more than the run's wall time
+    assert result["pipeline"]["seconds"]["dbt build"] < stages["metanprom run"]["seconds"]
+    # the ratios the targets are judged by, worked from the stage figures by hand
+    floor = stages["floor (DuckDB alone)"]["seconds"]
+    worked = {
+        "dbt build / floor": result["pipeline"]["seconds"]["dbt build"] / floor,
+        "whole pipeline / floor": stages["metanprom run"]["seconds"] / floor,
+        "pandas baseline / same analysis": stages["pandas baseline"]["seconds"]
+        / stages[bench.STAGE_SAME_ANALYSIS]["seconds"],
+    }
+    for name, value in worked.items():
+        assert bench.ratios(result)[name] == pytest.approx(value, rel=1e-12), name
     text = md.read_text(encoding="utf-8")
     assert "| 2,000 | metanprom run |" in text
+    run_line = next(line for line in text.splitlines() if line.startswith("| 2,000 | metanprom run |"))
+    assert f"{stages['metanprom run']['seconds']:.1f}" in run_line, "the table shows the measured figure"
     assert "dbt build ÷ floor" in text
     assert "pandas baseline ÷ same analysis" in text
     assert "## Targets at 2,000 rows" in text

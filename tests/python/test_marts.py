@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from metanprom.warehouse import connect
 
@@ -70,32 +70,72 @@ def test_products_age_on_the_real_older_extract_is_three_exclusive_segments(real
     assert per_customer == [(10_000, 10_000, 0)]
 
 
-def test_segment_discovery_on_the_real_current_extract(real_warehouse: Path) -> None:
-    top = _rows(
-        real_warehouse,
-        "select customers, churn_rate, bank_churn_rate, p_value_holm, excess_churners, discovery_rank "
-        "from segment_discovery where extract = 'bank_scrooge' and is_significant order by discovery_rank limit 10",
-    )
-    assert len(top) == 10
-    assert [r[5] for r in top] == list(range(1, 11))
-    for customers, churn, bank, p_holm, excess, _ in top:
-        assert customers >= 300
-        assert churn > bank
-        assert p_holm < 0.05
-        assert excess > 0
-    assert [r[4] for r in top] == sorted((r[4] for r in top), reverse=True)
+def _holm_by_hand(p: np.ndarray) -> np.ndarray:
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    return adjusted
 
 
-def test_churn_prone_segments_on_the_real_current_extract(real_warehouse: Path) -> None:
-    rows = _rows(
-        real_warehouse,
-        "select segment_id, customers, churn_rate_ci_low, bank_churn_rate from segment_summary "
-        "where extract = 'bank_scrooge' and scheme = 'churn_prone' and segment_id <> 'unassigned'",
+@pytest.mark.parametrize("which", ["shipped_warehouse", "real_warehouse"])
+def test_segment_discovery_p_values_are_statsmodels_and_holm_by_hand(which: str, request) -> None:
+    warehouse = request.getfixturevalue(which)
+    for extract in ("bank_scrooge", "bank_dataset"):
+        rows = _rows(
+            warehouse,
+            "select customers, churned, bank_customers, bank_churned, p_value, p_value_holm, is_significant, "
+            f"churn_rate, bank_churn_rate from segment_discovery where extract = '{extract}'",
+        )
+        assert len(rows) > 50
+        p = np.array([r[4] for r in rows])
+        for customers, churned, bank_n, bank_c, p_value, *_ in rows[:: max(1, len(rows) // 60)]:
+            _, reference = proportions_ztest([churned, bank_c - churned], [customers, bank_n - customers])
+            assert p_value == pytest.approx(reference, rel=1e-9, abs=1e-300)
+        np.testing.assert_allclose([r[5] for r in rows], _holm_by_hand(p), rtol=1e-12)
+        assert [r[6] for r in rows] == [(r[5] < 0.05) and (r[7] > r[8]) for r in rows]
+
+
+@pytest.mark.parametrize("which", ["shipped_warehouse", "real_warehouse"])
+def test_above_the_bank_rate_is_a_one_sided_test_against_the_rest_holm_per_scheme(which: str, request) -> None:
+    """Recounted from customers with each segment's compiled rule, tested with statsmodels (one-sided), Holm
+    by hand over the scheme's segments: not a Wilson bound against a bank rate that includes the segment."""
+    warehouse = request.getfixturevalue(which)
+    summary = _rows(
+        warehouse,
+        "select extract, scheme, segment_id, rule_sql, scheme_is_exclusive, customers, churned, p_value_vs_rest, "
+        "p_value_vs_rest_holm, is_above_bank_rate, evidence from segment_summary order by extract, scheme, segment_id",
     )
-    assert len(rows) >= 3
-    for segment_id, customers, ci_low, bank in rows:
-        assert customers >= 300, segment_id
-        assert ci_low > bank, segment_id
+    totals = {
+        e: (n, c)
+        for e, n, c in _rows(
+            warehouse, "select extract, count(*), count(*) filter (where is_churned) from customers group by 1"
+        )
+    }
+    by_family: dict[tuple, list] = {}
+    for row in summary:
+        by_family.setdefault(row[:2], []).append(row)
+    for (extract, scheme), rows in by_family.items():
+        n_bank, c_bank = totals[extract]
+        references = []
+        for _, _, segment_id, rule, exclusive, customers, churned, p, *_ in rows:
+            if segment_id != "unassigned" and not exclusive:
+                recount = _rows(
+                    warehouse,
+                    "select count(*), count(*) filter (where is_churned) from customers "
+                    f"where extract = '{extract}' and ({rule})",
+                )
+                assert recount == [(customers, churned)], segment_id
+            _, reference = proportions_ztest(
+                [churned, c_bank - churned], [customers, n_bank - customers], alternative="larger"
+            )
+            references.append(reference)
+            assert p == pytest.approx(reference, rel=1e-9, abs=1e-300), (scheme, segment_id)
+        np.testing.assert_allclose([r[8] for r in rows], _holm_by_hand(np.array(references)), rtol=1e-9)
+        assert [r[9] for r in rows] == [r[8] < 0.05 for r in rows]
+    evidence = {(r[0], r[1]): r[10] for r in summary}
+    assert evidence[("bank_scrooge", "churn_prone")].startswith("exploratory"), "chosen on that extract"
+    assert evidence[("bank_dataset", "consumption")].startswith("confirmatory")
 
 
 def test_cut_points_show_the_chosen_age_cut(real_warehouse: Path) -> None:
@@ -159,3 +199,26 @@ def test_unique_combination_test_reports_a_duplicate_and_only_it(shipped_warehou
     finally:
         con.close()
     assert [(row[1], row[-1]) for row in failing] == [(key, 2)]
+
+
+def test_churn_by_feature_flags_values_above_the_rest_with_holm_over_the_extract(shipped_warehouse: Path) -> None:
+    for extract in ("bank_scrooge", "bank_dataset"):
+        rows = _rows(
+            shipped_warehouse,
+            "select customers, churned, p_value_vs_rest, p_value_vs_rest_holm, is_above_bank_rate "
+            f"from churn_by_feature where extract = '{extract}'",
+        )
+        n_bank, c_bank = _rows(
+            shipped_warehouse,
+            f"select count(*), count(*) filter (where is_churned) from customers where extract = '{extract}'",
+        )[0]
+        references = []
+        for customers, churned, p, *_ in rows:
+            _, reference = proportions_ztest(
+                [churned, c_bank - churned], [customers, n_bank - customers], alternative="larger"
+            )
+            assert p == pytest.approx(reference, rel=1e-9, abs=1e-300)
+            references.append(reference)
+        np.testing.assert_allclose([r[3] for r in rows], _holm_by_hand(np.array(references)), rtol=1e-9)
+        assert [r[4] for r in rows] == [r[3] < 0.05 for r in rows]
+        assert 0 < sum(r[4] for r in rows) < len(rows)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from metanprom.segments import scan_cut_points
+from metanprom.segments import scan_cut_points, two_proportion_tests
 from metanprom.warehouse import connect
 
 
@@ -100,3 +100,22 @@ def test_money_on_the_wrong_side_of_a_cut_is_caught() -> None:
     row = scan_cut_points(histograms).query("is_chosen_cut").iloc[0]
     assert (row["customers_left"], row["customers_right"]) == (100, 150)
     assert row["churn_rate_right"] == pytest.approx(75 / 150)
+
+
+def test_vectorised_two_proportion_tests_are_statsmodels_row_by_row() -> None:
+    """The pseudo-count guard for degenerate rows must not touch the others: each row against statsmodels'
+    own pooled z-test, degenerate rows (all churned, none churned) z = 0 and p = 1."""
+    rng = np.random.default_rng(9)
+    n_a = rng.integers(20, 2_000, 200)
+    n_b = rng.integers(20, 2_000, 200)
+    c_a = rng.binomial(n_a, rng.uniform(0.05, 0.6, 200))
+    c_b = rng.binomial(n_b, rng.uniform(0.05, 0.6, 200))
+    c_a[:3], c_b[:3] = 0, 0
+    c_a[3:6], c_b[3:6] = n_a[3:6], n_b[3:6]
+    z, p = two_proportion_tests(c_a, n_a, c_b, n_b)
+    for i in range(200):
+        if i < 6:
+            assert (z[i], p[i]) == (0.0, 1.0)
+            continue
+        ez, ep = proportions_ztest([c_a[i], c_b[i]], [n_a[i], n_b[i]])
+        assert z[i] == pytest.approx(ez, rel=1e-9) and p[i] == pytest.approx(ep, rel=1e-9, abs=1e-300), i

@@ -12,6 +12,12 @@ bank as (
 
 ),
 
+tested as (
+
+    select * from {{ ref('int_churn_by_value_tested') }}
+
+),
+
 final as (
 
     select
@@ -27,12 +33,18 @@ final as (
         {{ wilson_bound('by_value.churned', 'by_value.customers', 'upper') }} as churn_rate_ci_high,
         bank.bank_churn_rate,
         (by_value.churned / by_value.customers) / nullif(bank.bank_churn_rate, 0) as lift,
-        {{ wilson_bound('by_value.churned', 'by_value.customers', 'lower') }}
-        > bank.bank_churn_rate as is_above_bank_rate
+        tested.p_value_vs_rest,
+        tested.p_value_vs_rest_holm,
+        tested.is_above_bank_rate
 
     from by_value
     inner join bank
         on by_value.extract = bank.extract
+    inner join tested
+        on
+            by_value.extract = tested.extract
+            and by_value.feature = tested.feature
+            and by_value.feature_value is not distinct from tested.feature_value
 
 )
 

@@ -1,13 +1,4 @@
--- depends_on: {{ ref('stg_reference__segment_definitions') }}
-{%- set schemes = segment_schemes(segment_definitions_rows()) %}
-
 with
-
-customers as (
-
-    select * from {{ ref('customers') }}
-
-),
 
 definitions as (
 
@@ -23,48 +14,19 @@ bank as (
 
 counts as (
 
-    {%- for scheme in schemes %}
-        {%- for index in range(scheme.segments | length + 1) %}
-            {%- set segment = scheme.segments[index] if index < scheme.segments | length else none %}
+    select * from {{ ref('int_segment_counts_tested') }}
 
-            select
-                extract,
-                '{{ scheme.scheme }}' as scheme,
-                {{ scheme.is_exclusive }} as scheme_is_exclusive,
-                '{{ segment.segment_id if segment else "unassigned" }}' as segment_id,
-                {{ sql_string(segment_rule(segment) if segment else "no rule of the scheme holds") }}
-                    as rule_sql,
-                count(*) as customers,
-                count(*) filter (where is_churned) as churned,
-                {%- if segment and not scheme.is_exclusive and scheme.segments | length > 1 %}
-                    count(*) filter (
-                        where
-                        {%- for other in scheme.segments if other.segment_id != segment.segment_id %}
-                            {{ 'or' if not loop.first }} coalesce({{ segment_rule(other) }}, false)
-                        {%- endfor %}
-                    ) as overlapping_customers
-                {%- else %}
-                    0 as overlapping_customers
-                {%- endif %}
+),
 
-            from customers
-            where {{ segment_scheme_extracts(scheme) }} and {{ segment_membership(scheme, index) }}
-            group by extract
-            union all
-        {%- endfor %}
-    {%- endfor %}
+-- where each scheme's rules were chosen (its unassigned rows follow it): the first segment's record
+scheme_origins as (
 
-    -- keeps the relation well-formed while dbt parses (no definitions read yet)
-    {{ no_rows({
-        'extract': 'varchar',
-        'scheme': 'varchar',
-        'scheme_is_exclusive': 'boolean',
-        'segment_id': 'varchar',
-        'rule_sql': 'varchar',
-        'customers': 'bigint',
-        'churned': 'bigint',
-        'overlapping_customers': 'bigint',
-    }, 'customers') }}
+    select
+        scheme,
+        arg_min(chosen_on, precedence) as chosen_on
+
+    from definitions
+    group by scheme
 
 ),
 
@@ -84,7 +46,10 @@ measured as (
         counts.churned / counts.customers as churn_rate,
         {{ wilson_bound('counts.churned', 'counts.customers', 'lower') }} as churn_rate_ci_low,
         {{ wilson_bound('counts.churned', 'counts.customers', 'upper') }} as churn_rate_ci_high,
-        counts.churned - counts.customers * bank.bank_churn_rate as excess_churners
+        counts.churned - counts.customers * bank.bank_churn_rate as excess_churners,
+        counts.p_value_vs_rest,
+        counts.p_value_vs_rest_holm,
+        counts.is_above_bank_rate
 
     from counts
     inner join bank
@@ -112,6 +77,15 @@ final as (
         measured.overlapping_customers,
         definitions.offer_en,
         definitions.offer_ru,
+        case
+            when scheme_origins.chosen_on = measured.extract
+                then 'exploratory: rule chosen on this extract'
+            when scheme_origins.chosen_on = 'none'
+                then 'confirmatory: rule fixed without looking at churn'
+            when scheme_origins.chosen_on in ('bank_scrooge', 'bank_dataset')
+                then 'confirmatory: rule chosen on ' || scheme_origins.chosen_on
+            else 'exploratory: where the rule was chosen is not recorded'
+        end as evidence,
         coalesce(definitions.name_en, 'Unassigned') as segment_name,
         coalesce(definitions.name_ru, 'Вне сегментов') as segment_name_ru,
         coalesce(definitions.description_en, 'Customers no rule of the scheme applies to')
@@ -119,7 +93,9 @@ final as (
         coalesce(definitions.description_ru, 'Клиенты, к которым не подходит ни одно правило схемы')
             as segment_description_ru,
         measured.churn_rate / nullif(measured.bank_churn_rate, 0) as lift,
-        measured.churn_rate_ci_low > measured.bank_churn_rate as is_above_bank_rate,
+        measured.p_value_vs_rest,
+        measured.p_value_vs_rest_holm,
+        measured.is_above_bank_rate,
         rank() over (
             partition by measured.extract, measured.scheme order by measured.excess_churners desc
         ) as priority_rank
@@ -129,6 +105,8 @@ final as (
         on
             measured.scheme = definitions.scheme
             and measured.segment_id = definitions.segment_id
+    left join scheme_origins
+        on measured.scheme = scheme_origins.scheme
 
 )
 
