@@ -66,6 +66,10 @@ class Hypothesis:
     alpha: float
     family: str
     measure_value: str | None = None
+    #: "two-sided", or "greater": the question asks whether group a is higher than b
+    alternative: str = "two-sided"
+    #: extracts this hypothesis was formed on by looking at them: its results there are exploratory
+    exploratory_on: tuple[str, ...] = ()
 
 
 @dataclass
@@ -150,6 +154,14 @@ def load_registry(path: str | Path | None = None) -> Registry:
         alpha = float(entry.get("alpha", defaults.get("alpha", 0.05)))
         if not 0 < alpha < 1:
             raise RegistryError(f"{path}: hypothesis {hid!r}: alpha must be between 0 and 1")
+        alternative = str(entry.get("alternative", "two-sided"))
+        if alternative not in ("two-sided", "greater"):
+            raise RegistryError(f"{path}: hypothesis {hid!r}: alternative must be two-sided or greater")
+        if alternative != "two-sided" and test == "chi_square":
+            raise RegistryError(f"{path}: hypothesis {hid!r}: a chi-square test has no one-sided alternative")
+        exploratory_on = entry.get("exploratory_on") or []
+        if [e for e in exploratory_on if e not in EXTRACTS]:
+            raise RegistryError(f"{path}: hypothesis {hid!r}: unknown extracts in exploratory_on")
         registry.hypotheses.append(
             Hypothesis(
                 id=hid,
@@ -165,6 +177,8 @@ def load_registry(path: str | Path | None = None) -> Registry:
                 alpha=alpha,
                 family=str(entry["family"]),
                 measure_value=None if entry.get("measure_value") is None else str(entry["measure_value"]),
+                alternative=alternative,
+                exploratory_on=tuple(exploratory_on),
             )
         )
     return registry
@@ -258,12 +272,19 @@ def choose_test(kind: str, requested: str, check: dict[str, float]) -> tuple[str
     return "mann_whitney", "small, skewed or heavy-tailed groups: Mann-Whitney U"
 
 
-def run_test(test: str, a: np.ndarray, b: np.ndarray, with_effect: bool = True) -> dict[str, Any]:
-    """Statistic, p-value and (unless `with_effect` is false) effect size with 95 % CI of a against b."""
+def run_test(
+    test: str, a: np.ndarray, b: np.ndarray, with_effect: bool = True, alternative: str = "two-sided"
+) -> dict[str, Any]:
+    """Statistic, p-value and (unless `with_effect` is false) effect size with 95 % CI of a against b.
+
+    `alternative`: "two-sided", or "greater" (a is higher than b): the p-value is then one-sided; the
+    effect's interval stays the two-sided 95 % one."""
     out: dict[str, Any] = {}
+    if alternative not in ("two-sided", "greater"):
+        raise UnsuitableTestError(f"alternative {alternative!r}: expected two-sided or greater")
     if test == "mann_whitney":
         method = "asymptotic" if min(len(a), len(b)) >= 20 else "auto"
-        res = stats.mannwhitneyu(a, b, alternative="two-sided", method=method)
+        res = stats.mannwhitneyu(a, b, alternative=alternative, method=method)
         out.update(statistic=float(res.statistic), p_value=float(res.pvalue), effect_size_name="cliffs_delta")
         if not with_effect:
             return out
@@ -287,9 +308,14 @@ def run_test(test: str, a: np.ndarray, b: np.ndarray, with_effect: bool = True) 
         # variances, Welch-Satterthwaite degrees of freedom), not a pooled-SD standardised difference.
         res = stats.ttest_ind(a, b, equal_var=False)
         interval = res.confidence_interval(confidence_level=0.95)
+        p_value = (
+            res.pvalue
+            if alternative == "two-sided"
+            else stats.ttest_ind(a, b, equal_var=False, alternative="greater").pvalue
+        )
         out.update(
             statistic=float(res.statistic),
-            p_value=float(res.pvalue),
+            p_value=float(p_value),
             effect_size_name="mean_difference",
             effect_size=float(a.mean() - b.mean()),
             effect_size_ci_low=float(interval.low),
@@ -301,7 +327,7 @@ def run_test(test: str, a: np.ndarray, b: np.ndarray, with_effect: bool = True) 
         if count.sum() in (0, nobs.sum()):
             z, p = 0.0, 1.0
         else:
-            z, p = proportions_ztest(count, nobs)
+            z, p = proportions_ztest(count, nobs, alternative="two-sided" if alternative == "two-sided" else "larger")
         diff_low, diff_high = confint_proportions_2indep(count[0], nobs[0], count[1], nobs[1], compare="diff")
         out.update(
             statistic=float(z),
@@ -319,6 +345,8 @@ def run_test(test: str, a: np.ndarray, b: np.ndarray, with_effect: bool = True) 
                 relative_risk_ci_high=float(rr_high),
             )
     elif test == "chi_square":
+        if alternative != "two-sided":
+            raise UnsuitableTestError("a chi-square test has no one-sided alternative")
         categories = sorted(set(a.tolist()) | set(b.tolist()))
         table = np.array([[np.sum(a == c) for c in categories], [np.sum(b == c) for c in categories]])
         res = stats.chi2_contingency(table, correction=False)
@@ -427,6 +455,8 @@ def evaluate_hypothesis(h: Hypothesis, a: np.ndarray, b: np.ndarray, extract: st
         "n_a": len(a),
         "n_b": len(b),
         "alpha": h.alpha,
+        "alternative": h.alternative,
+        "evidence": "exploratory" if extract in h.exploratory_on else "confirmatory",
     }
     if min(len(a), len(b)) < 2:
         row.update(status=f"skipped: a group has fewer than 2 customers in {extract}", test=None, measure_kind=None)
@@ -444,10 +474,10 @@ def evaluate_hypothesis(h: Hypothesis, a: np.ndarray, b: np.ndarray, extract: st
         row.update(proportion_a=float(a.mean()), proportion_b=float(b.mean()))
     test, reason = choose_test(kind, h.test, row if kind == "continuous" else {})
     row.update(test=test, test_reason=reason, status="tested")
-    row.update(run_test(test, a, b))
+    row.update(run_test(test, a, b, alternative=h.alternative))
     if test in CONTINUOUS_TESTS:
         ta, tb = _trimmed(a), _trimmed(b)
-        row["p_value_trimmed"] = run_test(test, ta, tb, with_effect=False)["p_value"]
+        row["p_value_trimmed"] = run_test(test, ta, tb, with_effect=False, alternative=h.alternative)["p_value"]
         row["decision_changes_when_trimmed"] = bool((row["p_value"] < h.alpha) != (row["p_value_trimmed"] < h.alpha))
     return row
 
@@ -460,7 +490,7 @@ RESULT_COLUMNS = [
     "variance_ratio", "statistic", "p_value", "effect_size_name", "effect_size", "effect_size_ci_low",
     "effect_size_ci_high", "relative_risk", "relative_risk_ci_low", "relative_risk_ci_high", "alpha",
     "correction", "p_value_adjusted", "reject_null", "p_value_trimmed", "decision_changes_when_trimmed",
-    "conclusion_en", "conclusion_ru",
+    "conclusion_en", "conclusion_ru", "alternative", "evidence",
 ]  # fmt: skip
 
 

@@ -263,8 +263,9 @@ def build_report(warehouse: Path, lang: str) -> str:
     parts.append(f"<h2>{t['hypotheses']}</h2><ul>")
     for h in hypotheses:
         sentence = h["conclusion_ru"] if lang == "ru" else h["conclusion_en"]
-        parts.append(f"<li><b>{names[h['extract']]}</b>: {html.escape(sentence)}</li>")
-    parts.append("</ul>")
+        kind = f" <i>({t['exploratory']})</i>" if h["evidence"] == "exploratory" else ""
+        parts.append(f"<li><b>{names[h['extract']]}</b>: {html.escape(sentence)}{kind}</li>")
+    parts.append(f"</ul><p>{t['evidence_note']}</p>")
 
     # quality
     parts.append(f"<h2>{t['quality']}</h2><p>{t['quality_note']}</p>")
