@@ -19,6 +19,8 @@ cells as (
         {%- for feature in features %}
             {{ feature }},
         {%- endfor %}
+        -- two halves chosen by a hash of the key: candidates are selected on one, confirmed on the other
+        hash(customer_key) % 2 = 1 as is_confirmation_half,
         count(*) as customers,
         count(*) filter (where is_churned) as churned
 
@@ -32,7 +34,9 @@ bank as (
     select
         extract,
         sum(customers)::bigint as bank_customers,
-        sum(churned)::bigint as bank_churned
+        sum(churned)::bigint as bank_churned,
+        coalesce(sum(customers) filter (where not is_confirmation_half), 0)::bigint as bank_customers_discovery,
+        coalesce(sum(churned) filter (where not is_confirmation_half), 0)::bigint as bank_churned_discovery
 
     from cells
     group by extract
@@ -62,7 +66,9 @@ grouped as (
             {{ '' if loop.first else '+ ' }}(1 - grouping({{ feature }}))
         {%- endfor %} as feature_count,
         sum(customers)::bigint as customers,
-        sum(churned)::bigint as churned
+        sum(churned)::bigint as churned,
+        coalesce(sum(customers) filter (where not is_confirmation_half), 0)::bigint as customers_discovery,
+        coalesce(sum(churned) filter (where not is_confirmation_half), 0)::bigint as churned_discovery
 
     from cells
     group by grouping sets (
@@ -83,8 +89,12 @@ final as (
         grouped.feature_count,
         grouped.customers,
         grouped.churned,
+        grouped.customers_discovery,
+        grouped.churned_discovery,
         bank.bank_customers,
-        bank.bank_churned
+        bank.bank_churned,
+        bank.bank_customers_discovery,
+        bank.bank_churned_discovery
 
     from grouped
     inner join bank

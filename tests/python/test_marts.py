@@ -222,3 +222,41 @@ def test_churn_by_feature_flags_values_above_the_rest_with_holm_over_the_extract
         np.testing.assert_allclose([r[3] for r in rows], _holm_by_hand(np.array(references)), rtol=1e-9)
         assert [r[4] for r in rows] == [r[3] < 0.05 for r in rows]
         assert 0 < sum(r[4] for r in rows) < len(rows)
+
+
+def test_discovery_selects_on_one_half_and_confirms_on_the_other(shipped_warehouse: Path) -> None:
+    """Each half recounted from customers with the candidate's own rule and the key's hash, tested one-sided
+    with statsmodels; Holm by hand over every candidate (selection) and over the selected (confirmation)."""
+    extract = "bank_scrooge"
+    rows = _rows(
+        shipped_warehouse,
+        "select segment_rule, customers, churned, customers_discovery, churned_discovery, p_value_discovery_holm, "
+        "is_selected_on_discovery_half, p_value_confirmation, p_value_confirmation_holm, is_confirmed "
+        f"from segment_discovery where extract = '{extract}' order by segment_rule",
+    )
+    totals = _rows(
+        shipped_warehouse,
+        "select hash(customer_key) % 2 = 1 as half, count(*), count(*) filter (where is_churned) "
+        f"from customers where extract = '{extract}' group by 1 order by 1",
+    )
+    (_, n0, c0), (_, n1, c1) = totals
+    discovery_p, confirmation_p = [], []
+    for rule, n, c, n_d, c_d, *_ in rows:
+        if len(discovery_p) % 25 == 0:  # a sample of candidates recounted from customers
+            recount = _rows(
+                shipped_warehouse,
+                "select count(*) filter (where hash(customer_key) % 2 = 0), "
+                "count(*) filter (where hash(customer_key) % 2 = 0 and is_churned) "
+                f"from customers where extract = '{extract}' and {rule}",
+            )
+            assert recount == [(n_d, c_d)], rule
+        discovery_p.append(proportions_ztest([c_d, c0 - c_d], [n_d, n0 - n_d], alternative="larger")[1])
+        n_c, c_c = n - n_d, c - c_d
+        confirmation_p.append(proportions_ztest([c_c, c1 - c_c], [n_c, n1 - n_c], alternative="larger")[1])
+    np.testing.assert_allclose([r[5] for r in rows], _holm_by_hand(np.array(discovery_p)), rtol=1e-9, atol=1e-300)
+    selected = [i for i, r in enumerate(rows) if r[5] < 0.05]
+    assert [i for i, r in enumerate(rows) if r[6]] == selected and len(selected) > 10
+    expected = _holm_by_hand(np.array([confirmation_p[i] for i in selected]))
+    np.testing.assert_allclose([rows[i][8] for i in selected], expected, rtol=1e-9, atol=1e-300)
+    assert all(r[7] is None or np.isnan(r[7]) for i, r in enumerate(rows) if i not in selected)
+    assert [i for i, r in enumerate(rows) if r[9]] == [i for i, e in zip(selected, expected, strict=True) if e < 0.05]

@@ -77,6 +77,9 @@ final as (
         measured.overlapping_customers,
         definitions.offer_en,
         definitions.offer_ru,
+        measured.p_value_vs_rest,
+        measured.p_value_vs_rest_holm,
+        measured.is_above_bank_rate,
         case
             when scheme_origins.chosen_on = measured.extract
                 then 'exploratory: rule chosen on this extract'
@@ -93,9 +96,6 @@ final as (
         coalesce(definitions.description_ru, 'Клиенты, к которым не подходит ни одно правило схемы')
             as segment_description_ru,
         measured.churn_rate / nullif(measured.bank_churn_rate, 0) as lift,
-        measured.p_value_vs_rest,
-        measured.p_value_vs_rest_holm,
-        measured.is_above_bank_rate,
         rank() over (
             partition by measured.extract, measured.scheme order by measured.excess_churners desc
         ) as priority_rank
