@@ -9,6 +9,7 @@ import pytest
 
 from metanprom import pipeline
 from metanprom.cli import main
+from metanprom.generator import INVALID_PRODUCTS_EVERY
 from metanprom.inputs import InputError
 from metanprom.settings import PROJECT_DIR
 from metanprom.warehouse import connect
@@ -68,7 +69,7 @@ def test_shipped_seeds_build_and_reconcile(shipped_warehouse: Path) -> None:
     assert headline["bank_dataset"]["shared_ids"] == 0
     quarantine = _quarantine(shipped_warehouse)
     assert quarantine[("bank_scrooge", "missing_age")] == headline["bank_scrooge"]["missing_age"]
-    assert quarantine[("bank_scrooge", "invalid_product_count")] == 1
+    assert quarantine[("bank_scrooge", "invalid_product_count")] == 10_000 // INVALID_PRODUCTS_EVERY
 
 
 def test_real_extracts_every_row_accounted_for(real_warehouse: Path) -> None:
@@ -150,6 +151,23 @@ def test_cli_reports_a_bad_extract_without_a_traceback(tmp_path: Path, capsys: p
     assert code == 1
     assert f"{empty}: the file is empty" in err
     assert "Traceback" not in err
+    assert "nothing already built was changed." in err
+
+
+def test_a_failure_after_the_swap_says_the_new_warehouse_is_in_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The exports fail once the new warehouse has replaced the old: the message must not claim that nothing
+    changed."""
+    target = tmp_path / "w.duckdb"
+    exports = tmp_path / "exports"
+    code = main(["run", "--warehouse", str(target), "--exports", str(exports), "--duckdb-storage-version", "latest"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "METANPROM_TABLEAU_DUCKDB_STORAGE='latest'" in err
+    assert "nothing already built was changed" not in err
+    assert "the new warehouse was built, checked and swapped in" in err
+    assert target.exists() and not exports.exists()
 
 
 def test_summary_reports_counts_clusters_and_hypotheses(shipped_warehouse: Path, capsys) -> None:
