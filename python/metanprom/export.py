@@ -57,6 +57,10 @@ DUCKDB_STORAGE_ENV = "METANPROM_TABLEAU_DUCKDB_STORAGE"
 #: The oldest storage version that holds the marts: DuckDB 1.0 and every later 1.x driver read it.
 DEFAULT_DUCKDB_STORAGE = "v1.0.0"
 DUCKDB_FILE = "metanprom_marts.duckdb"
+#: The export's DuckDB connections work within the build's budget (profiles.yml): large marts spill to disk.
+EXPORT_DUCKDB_CONFIG = {"memory_limit": "2GB"}
+#: Hyper loads the .hyper files within the same kind of budget.
+HYPER_MEMORY_LIMIT = "2g"
 #: Excel's sheet holds 1,048,576 rows, the header included: larger marts get no CSV.
 EXCEL_MAX_DATA_ROWS = 1_048_575
 
@@ -155,7 +159,8 @@ def _write_hyper(parquet_files: dict[str, Path], hyper_dir: Path, log_dir: Path)
 
     log_dir.mkdir(parents=True, exist_ok=True)
     with HyperProcess(
-        telemetry=Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU, parameters={"log_dir": str(log_dir)}
+        telemetry=Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU,
+        parameters={"log_dir": str(log_dir), "memory_limit": HYPER_MEMORY_LIMIT},
     ) as hyper:
         for mart, parquet in parquet_files.items():
             target = hyper_dir / f"{mart}.hyper"
@@ -220,22 +225,21 @@ def _honour_umask(root: Path) -> None:
         path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
 
 
-def _write_duckdb(warehouse: Path, queries: dict[str, str], target: Path, storage: str) -> None:
-    """Every mart as a table of a DuckDB file in `storage` format (what DuckDB's 1.x drivers read)."""
+def _write_duckdb(parquet_files: dict[str, Path], target: Path, storage: str) -> None:
+    """Every mart as a table of a DuckDB file in `storage` format (what DuckDB's 1.x drivers read), loaded
+    from the Parquet files just written (the exported rows, pseudonymised where asked, types kept)."""
     if not storage.startswith("v") or not all(part.isdigit() for part in storage[1:].split(".")):
         raise ExportError(f"{DUCKDB_STORAGE_ENV}={storage!r}: expected a DuckDB release such as v1.0.0")
-    con = duckdb.connect()
+    con = duckdb.connect(config=EXPORT_DUCKDB_CONFIG)
     try:
-        con.execute(f"attach {sql_string(warehouse)} as warehouse (read_only)")
-        con.execute("use warehouse")
         try:
             con.execute(f"attach {sql_string(target)} as tableau_copy (storage_version {sql_string(storage)})")
         except duckdb.Error as error:
             raise ExportError(
                 f"{DUCKDB_STORAGE_ENV}={storage!r}: DuckDB cannot write that version ({error})"
             ) from error
-        for mart, query in queries.items():
-            con.execute(f"create table tableau_copy.main.{mart} as {query}")
+        for mart, parquet in parquet_files.items():
+            con.execute(f"create table tableau_copy.main.{mart} as select * from read_parquet(?)", [str(parquet)])
         con.execute("detach tableau_copy")
     finally:
         con.close()
@@ -306,13 +310,11 @@ def export(
     try:
         for sub in ("hyper", "parquet", "csv", "duckdb"):
             (staging / sub).mkdir()
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = duckdb.connect(str(warehouse), read_only=True, config=EXPORT_DUCKDB_CONFIG)
         try:
             parquet_files = {}
-            queries = {}
             for mart in marts:
                 query = _select(con, mart, key)
-                queries[mart] = query
                 parquet = staging / "parquet" / f"{mart}.parquet"
                 con.execute(f"copy ({query}) to {sql_string(parquet)} (format parquet)")
                 counts[mart] = con.execute("select count(*) from read_parquet(?)", [str(parquet)]).fetchall()[0][0]
@@ -334,7 +336,7 @@ def export(
         # whose path has a '?'
         scratch = Path(tempfile.mkdtemp(prefix="metanprom-duckdb-"))
         try:
-            _write_duckdb(warehouse, queries, scratch / DUCKDB_FILE, storage)
+            _write_duckdb(parquet_files, scratch / DUCKDB_FILE, storage)
             shutil.move(scratch / DUCKDB_FILE, staging / "duckdb" / DUCKDB_FILE)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
