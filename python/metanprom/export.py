@@ -58,7 +58,9 @@ DUCKDB_STORAGE_ENV = "METANPROM_TABLEAU_DUCKDB_STORAGE"
 DEFAULT_DUCKDB_STORAGE = "v1.0.0"
 DUCKDB_FILE = "metanprom_marts.duckdb"
 #: The export's DuckDB connections work within the build's budget (profiles.yml): large marts spill to disk.
-EXPORT_DUCKDB_CONFIG = {"memory_limit": "2GB"}
+#: Set on the connection, not in its config: the report opens the same warehouse meanwhile, and DuckDB refuses
+#: a second connection to one file with another configuration.
+EXPORT_MEMORY_LIMIT = "2GB"
 #: Hyper loads the .hyper files within the same kind of budget.
 HYPER_MEMORY_LIMIT = "2g"
 #: Excel's sheet holds 1,048,576 rows, the header included: larger marts get no CSV.
@@ -230,8 +232,9 @@ def _write_duckdb(parquet_files: dict[str, Path], target: Path, storage: str) ->
     from the Parquet files just written (the exported rows, pseudonymised where asked, types kept)."""
     if not storage.startswith("v") or not all(part.isdigit() for part in storage[1:].split(".")):
         raise ExportError(f"{DUCKDB_STORAGE_ENV}={storage!r}: expected a DuckDB release such as v1.0.0")
-    con = duckdb.connect(config=EXPORT_DUCKDB_CONFIG)
+    con = duckdb.connect()
     try:
+        con.execute(f"set memory_limit = {sql_string(EXPORT_MEMORY_LIMIT)}")
         try:
             con.execute(f"attach {sql_string(target)} as tableau_copy (storage_version {sql_string(storage)})")
         except duckdb.Error as error:
@@ -310,8 +313,9 @@ def export(
     try:
         for sub in ("hyper", "parquet", "csv", "duckdb"):
             (staging / sub).mkdir()
-        con = duckdb.connect(str(warehouse), read_only=True, config=EXPORT_DUCKDB_CONFIG)
+        con = duckdb.connect(str(warehouse), read_only=True)
         try:
+            con.execute(f"set memory_limit = {sql_string(EXPORT_MEMORY_LIMIT)}")
             parquet_files = {}
             for mart in marts:
                 query = _select(con, mart, key)
