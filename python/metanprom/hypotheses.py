@@ -104,8 +104,10 @@ def _group(path: str, hid: str, name: str, spec: Any) -> Group:
             raise RegistryError(f"{where_}: segment needs scheme and segment_id")
         scheme = sql_string(str(seg["scheme"]))
         segment = sql_string(str(seg["segment_id"]))
+        # dashboard_customers has one row per segment membership: the segment's own customers in an
+        # exclusive scheme, every customer whose rule holds in an overlapping one (as segment_summary counts)
         member = (
-            "customer_key in (select s.customer_key from customer_segments as s where s.extract = customers.extract"
+            "customer_key in (select s.customer_key from dashboard_customers as s where s.extract = customers.extract"
             f" and s.scheme = {scheme} and s.segment_id = {segment})"
         )
         where = f"not ({member})" if spec.get("rest") else member

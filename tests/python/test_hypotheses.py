@@ -264,3 +264,28 @@ def test_the_conclusions_direction_is_the_effects_not_the_medians() -> None:
     assert " выше, чем " in russian, russian
     row["effect_size"] = -row["effect_size"]
     assert " is lower among " in conclusions(h, row)[0]
+
+
+def test_a_segment_hypothesis_tests_the_segments_own_customers(shipped_warehouse: Path) -> None:
+    """Group a of every segment-vs-rest hypothesis is the segment as segment_summary counts it (all customers
+    whose rule holds in an overlapping scheme, not only those it comes first for), group b everyone else."""
+    registry = load_registry()
+    with connect(shipped_warehouse) as con:
+        customers = con.table("customers")
+        checked = 0
+        for h in registry.hypotheses:
+            if "dashboard_customers" not in h.a.where:
+                continue
+            scheme, segment_id = (v.strip("'") for v in h.a.where.split("s.scheme = ")[1].split(" and s.segment_id = "))
+            segment_id = segment_id.rstrip(")'")
+            for extract in h.extracts:
+                a, b = load_groups(customers, h, extract)
+                expected = con.execute(
+                    "select customers from segment_summary where extract = ? and scheme = ? and segment_id = ?",
+                    [extract, scheme, segment_id],
+                ).fetchall()
+                total = con.execute("select count(*) from customers where extract = ?", [extract]).fetchall()[0][0]
+                assert [(len(a),)] == expected, (h.id, extract)
+                assert len(a) + len(b) == total
+                checked += 1
+    assert checked >= 6

@@ -5,5 +5,5 @@ from metanprom.hypotheses import run_registry
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    dbt.ref("customer_segments")  # hypotheses may compare a segment with the rest
+    dbt.ref("dashboard_customers")  # hypotheses may compare a segment (its memberships there) with the rest
     return run_registry(dbt.ref("customers"))
