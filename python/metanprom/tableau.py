@@ -41,11 +41,12 @@ from pathlib import Path
 
 import duckdb
 
+from metanprom.export import DUCKDB_FILE
 from metanprom.settings import PROJECT_DIR
 
 TABLEAU_DIR = PROJECT_DIR / "tableau"
 HYPER_DIR_FROM_TABLEAU = "../output/exports/hyper"
-DUCKDB_FILE_FROM_TABLEAU = "../output/exports/duckdb/metanprom_marts.duckdb"
+DUCKDB_FILE_FROM_TABLEAU = f"../output/exports/duckdb/{DUCKDB_FILE}"
 WORKBOOK = "churn_segments.twb"
 #: The workbook format: Tableau 2025.3 (the oldest release whose schema Tableau publishes).
 WORKBOOK_VERSION = "25.3"
@@ -392,7 +393,7 @@ def _hyper_connection(parent: ET.Element, source: Source) -> None:
 def _duckdb_connection(parent: ET.Element, source: Source) -> None:
     connection = _sub(parent, "connection", {"class": "federated"})
     named = _sub(_sub(connection, "named-connections"), "named-connection", {
-        "caption": "metanprom_marts.duckdb", "name": "duckdb_jdbc.metanprom",
+        "caption": DUCKDB_FILE, "name": "duckdb_jdbc.metanprom",
     })  # fmt: skip
     _sub(named, "connection", {
         "authentication": "auth-none", "class": "duckdb_jdbc", "dbname": "metanprom_marts",
