@@ -1,0 +1,170 @@
+"""No behaviour change: this checkout builds what the reference commit builds, on both real extracts.
+
+The project was restructured (one declaration per concept, a package laid out
+by job, dbt driven through its programmatic interface) on the promise that
+every mart, export and report stays the same. This test keeps that promise
+checkable: it unpacks `REFERENCE` (the last commit before the restructuring)
+from git into a scratch folder, runs its `metanprom run` and this checkout's on
+the same real extracts, and compares
+
+- every table and view of both warehouses: the same names, columns, types and
+  rows (numbers equal to 1e-12 relative);
+- every export: the same files; CSV the same header and lines (in any order); Parquet and the DuckDB
+  file row for row; Hyper files by the rows of their Parquet twin;
+- both reports, byte for byte once the warehouse path in the footer is set aside.
+
+When a later change means to change a figure, it moves `REFERENCE` to the
+commit before it and says so in its commit message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import real_extract
+
+from metanprom.settings import PROJECT_DIR
+
+#: The last commit before the restructuring of issue #15.
+REFERENCE = "16ca12aca9b7f5b1d87eebf8664148e7f8d09591"
+
+#: What a reference build may differ in, on purpose, and why (table -> reason).
+INTENDED_DIFFERENCES: dict[str, str] = {}
+
+
+def _run(project: Path, out: Path, files: dict[str, Path]) -> Path:
+    """Run `metanprom run` of the checkout at `project` on `files`; return the folder it wrote to."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("METANPROM_") and key != "PYTHONPATH"}
+    env |= {
+        "PYTHONPATH": str(project / "python"),
+        "METANPROM_PROJECT_DIR": str(project),
+        "METANPROM_OUTPUT_DIR": str(out / "output"),
+        "METANPROM_DUCKDB_PATH": str(out / "warehouse" / "metanprom.duckdb"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    (out / "warehouse").mkdir(parents=True)
+    command = [sys.executable, "-m", "metanprom.cli", "run"]
+    command += ["--bank-scrooge", str(files["bank_scrooge"]), "--bank-dataset", str(files["bank_dataset"])]
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, f"metanprom run in {project} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return out
+
+
+def _reference_checkout(target: Path) -> Path:
+    known = subprocess.run(["git", "-C", str(PROJECT_DIR), "cat-file", "-e", f"{REFERENCE}^{{commit}}"])
+    assert known.returncode == 0, (
+        f"the reference commit {REFERENCE} is not in this clone's history (a shallow clone?); "
+        "fetch the full history to run this test"
+    )
+    target.mkdir()
+    archive = subprocess.run(["git", "-C", str(PROJECT_DIR), "archive", REFERENCE], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def _relations(path: Path) -> dict[str, pd.DataFrame]:
+    """Every table and view of a DuckDB file, rows sorted, keyed by schema.name."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() order by all"
+        ).fetchall()
+        return {
+            f"{schema}.{name}": con.execute(f'select * from "{schema}"."{name}" order by all').df()
+            for schema, name in names
+        }
+
+
+def _parquet(path: Path) -> pd.DataFrame:
+    with duckdb.connect() as con:
+        return con.execute("select * from read_parquet(?) order by all", [str(path)]).df()
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "<null>").astype(str)
+
+
+def _same_frame(label: str, before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
+    """What differs between two sorted frames (empty when they are the same)."""
+    if list(before.columns) != list(after.columns):
+        return [f"{label}: columns {list(before.columns)} became {list(after.columns)}"]
+    if len(before) != len(after):
+        return [f"{label}: {len(before)} rows became {len(after)}"]
+    problems = []
+    for column in before.columns:
+        b, a = before[column], after[column]
+        if str(b.dtype) != str(a.dtype):
+            problems.append(f"{label}.{column}: type {b.dtype} became {a.dtype}")
+        elif pd.api.types.is_float_dtype(b):
+            if not np.allclose(b.to_numpy(float), a.to_numpy(float), rtol=1e-12, atol=0, equal_nan=True):
+                problems.append(f"{label}.{column}: numbers differ")
+        else:
+            old, new = _text(b), _text(a)
+            if not old.equals(new):
+                first = int(np.flatnonzero(old != new)[0])
+                problems.append(f"{label}.{column}: row {first} {b.iloc[first]!r} became {a.iloc[first]!r}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    files = {name: real_extract(name) for name in ("bank_scrooge", "bank_dataset")}
+    scratch = tmp_path_factory.mktemp("same-results")
+    reference = _reference_checkout(scratch / "reference-project")
+    return _run(reference, scratch / "before", files), _run(PROJECT_DIR, scratch / "after", files)
+
+
+def test_warehouse_relations_are_the_same(builds: tuple[Path, Path]) -> None:
+    before, after = (_relations(b / "warehouse" / "metanprom.duckdb") for b in builds)
+    problems = [f"only before: {n}" for n in sorted(set(before) - set(after)) if n not in INTENDED_DIFFERENCES]
+    problems += [f"only after: {n}" for n in sorted(set(after) - set(before)) if n not in INTENDED_DIFFERENCES]
+    for name in sorted(set(before) & set(after) - set(INTENDED_DIFFERENCES)):
+        problems += _same_frame(name, before[name], after[name])
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_exports_are_the_same(builds: tuple[Path, Path]) -> None:
+    before, after = (b / "output" / "exports" for b in builds)
+    listed = [sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) for root in (before, after)]
+    assert listed[0] == listed[1]
+    problems = []
+    for name in listed[0]:
+        old, new = before / name, after / name
+        if name.endswith(".parquet"):
+            problems += _same_frame(name, _parquet(old), _parquet(new))
+        elif name.endswith(".duckdb"):
+            old_relations, new_relations = _relations(old), _relations(new)
+            assert sorted(old_relations) == sorted(new_relations), name
+            for relation in old_relations:
+                problems += _same_frame(f"{name}:{relation}", old_relations[relation], new_relations[relation])
+        elif name.endswith(".hyper"):
+            continue  # not byte-stable; its rows are the Parquet twin's (test_export checks that)
+        elif name.endswith(".csv"):
+            # DuckDB writes a CSV's rows in parallel, in no fixed order: the header, then the set of rows
+            old_lines, new_lines = (p.read_bytes().splitlines() for p in (old, new))
+            if old_lines[:1] != new_lines[:1] or sorted(old_lines[1:]) != sorted(new_lines[1:]):
+                problems.append(f"{name}: rows differ")
+        elif name == "export.json":
+            old_meta, new_meta = (json.loads(p.read_text(encoding="utf-8")) for p in (old, new))
+            if {**old_meta, "warehouse": None} != {**new_meta, "warehouse": None}:
+                problems.append(f"{name} differs")
+        elif old.read_bytes() != new.read_bytes():
+            problems.append(f"{name}: bytes differ")
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_reports_are_the_same(builds: tuple[Path, Path]) -> None:
+    for lang in ("en", "ru"):
+        old, new = (
+            (b / "output" / "report" / f"report_{lang}.html").read_text(encoding="utf-8").split("<footer>")[0]
+            for b in builds
+        )
+        assert old == new, f"report_{lang}.html differs"
