@@ -1,7 +1,7 @@
 """Each value of each churn feature against the rest of its extract: the one-sided test behind
 churn_by_feature.is_above_bank_rate, Holm over every value of every feature of the extract."""
 
-from metanprom.segments import tested_against_rest
+from metanprom.statistics.segments import tested_against_rest
 
 KEYS = ["extract", "feature", "feature_value"]
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from metanprom.clusters import FIT_SAMPLE, INPUT_COLUMNS, assign
-from metanprom.frames import columns_frame, columns_numpy
+from metanprom.statistics.clusters import FIT_SAMPLE, INPUT_COLUMNS, assign
+from metanprom.statistics.frames import columns_frame, columns_numpy
 
 
 def model(dbt, session):

@@ -1,7 +1,7 @@
 """Each segment against the customers outside it: the one-sided test behind segment_summary.is_above_bank_rate,
 Holm over the segments of a scheme in an extract."""
 
-from metanprom.segments import tested_against_rest
+from metanprom.statistics.segments import tested_against_rest
 
 
 def model(dbt, session):

@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 
 from metanprom import pipeline
-from metanprom.export import ExportError
-from metanprom.formats import FORMATS
-from metanprom.inputs import InputError
+from metanprom.delivery.export import ExportError
+from metanprom.delivery.summary import summary_text
+from metanprom.ingest.formats import FORMATS
+from metanprom.ingest.inputs import InputError
 from metanprom.settings import warehouse_path
-from metanprom.summary import summary_text
 from metanprom.warehouse import WarehouseMissingError, connect
 
 
@@ -28,40 +28,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = pipeline.build(inputs, warehouse)
     args.warehouse_replaced = True  # from here on a failure leaves the new warehouse in place
     if not args.no_deliverables:
-        from concurrent.futures import ThreadPoolExecutor
+        from metanprom.delivery.deliver import deliver
 
-        from metanprom.export import export
-        from metanprom.report import write_report
-
-        def exports() -> dict[str, object]:
-            step = time.perf_counter()
-            out = export(
-                result.warehouse,
-                Path(args.exports) if args.exports else None,
-                pseudonymise=args.pseudonymise,
-                duckdb_storage=args.duckdb_storage_version,
-            )
-            result.seconds["exports"] = time.perf_counter() - step
-            print(f"  exports done in {result.seconds['exports']:.1f} s")
-            return out
-
-        def reports_() -> list[Path]:
-            step = time.perf_counter()
-            paths = [write_report(result.warehouse, lang) for lang in ("en", "ru")]
-            result.seconds["reports"] = time.perf_counter() - step
-            print(f"  reports done in {result.seconds['reports']:.1f} s")
-            return paths
-
-        # Both only read the new warehouse: the exports (DuckDB, Hyper) and the charts (matplotlib) run side by side.
-        print("exporting the marts (Tableau .hyper, DuckDB, Parquet, CSV) and writing the reports (en, ru) ...")
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            export_job, report_job = pool.submit(exports), pool.submit(reports_)
-            exported, reports = export_job.result(), report_job.result()
+        delivered = deliver(
+            result.warehouse,
+            Path(args.exports) if args.exports else None,
+            pseudonymise=args.pseudonymise,
+            duckdb_storage=args.duckdb_storage_version,
+        )
+        result.seconds.update(delivered.seconds)
     if args.timings:
         Path(args.timings).write_text(json.dumps(result.timings(), indent=1), encoding="utf-8")
     print()
     print(summary_text(result.warehouse, result.inputs))
-    from metanprom.quality import failed
+    from metanprom.ingest.quality import failed
 
     warned = failed(result.quality, "warning")
     print(
@@ -72,15 +52,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print()
     print(f"warehouse: {result.warehouse}")
     if not args.no_deliverables:
-        print(f"exports:   {exported['out']}")
-        for path in reports:
+        print(f"exports:   {delivered.exports}")
+        for path in delivered.reports:
             print(f"report:    {path}")
     print(f"done in {time.perf_counter() - started:.1f} s")
     return 0
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from metanprom.generator import generate
+    from metanprom.devtools.generator import generate
 
     figures = generate(args.format, args.rows, args.out, seed=args.seed)
     print(
@@ -91,7 +71,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_hypotheses(args: argparse.Namespace) -> int:
-    from metanprom.hypotheses import load_registry, results_table, run_registry
+    from metanprom.statistics.hypotheses import load_registry, results_table, run_registry
 
     registry = load_registry(args.registry)
     with connect(Path(args.warehouse) if args.warehouse else None) as con:
@@ -105,8 +85,8 @@ def _cmd_hypotheses(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from metanprom import quality
-    from metanprom.inputs import prepare_input
+    from metanprom.ingest import quality
+    from metanprom.ingest.inputs import prepare_input
     from metanprom.settings import PROJECT_DIR, output_dir
 
     docs = quality.fresh_docs_dir(Path(args.docs) if args.docs else output_dir() / "data_docs")
@@ -135,7 +115,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from metanprom.export import export
+    from metanprom.delivery.export import export
 
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
     if not warehouse.exists():
@@ -151,7 +131,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_tableau(args: argparse.Namespace) -> int:
-    from metanprom import tableau
+    from metanprom.delivery import tableau
 
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
     if not warehouse.exists():
@@ -162,7 +142,7 @@ def _cmd_tableau(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from metanprom.report import write_report
+    from metanprom.delivery.report import write_report
 
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
     if not warehouse.exists():
@@ -173,9 +153,23 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from metanprom import bench
+    from metanprom.devtools import bench
 
     bench.main(args.sizes, Path(args.out) if args.out else bench.DEFAULT_OUT, Path(args.work) if args.work else None)
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from metanprom.devtools.calibrate import write_params
+
+    print(f"wrote {write_params(args.path, args.format, Path(args.out) if args.out else None)}")
+    return 0
+
+
+def _cmd_baseline(args: argparse.Namespace) -> int:
+    from metanprom.devtools.baseline import run
+
+    print(json.dumps(run(args.path), indent=1))
     return 0
 
 
@@ -263,6 +257,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", metavar="DIR", help="where BENCHMARKS.md and benchmarks.json go (default: the project)")
     bench.add_argument("--work", metavar="DIR", help="scratch directory for extracts and warehouses")
     bench.set_defaults(func=_cmd_bench)
+
+    cal = sub.add_parser(
+        "calibrate", help="(developers) fit the generator's parameters from a real extract: aggregates only, no rows"
+    )
+    cal.add_argument("path", help="the real extract")
+    cal.add_argument("format", choices=sorted(FORMATS))
+    cal.add_argument("--out", metavar="PATH", help="default: python/metanprom/devtools/generator_params/<format>.json")
+    cal.set_defaults(func=_cmd_calibrate)
+
+    base = sub.add_parser(
+        "baseline", help="(developers) the pandas notebook baseline of the benchmark on one current-format extract"
+    )
+    base.add_argument("path", help="a current-format extract")
+    base.set_defaults(func=_cmd_baseline)
 
     summary = sub.add_parser("summary", help="print the summary of the built warehouse")
     summary.add_argument("--warehouse", metavar="PATH")

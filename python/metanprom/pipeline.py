@@ -4,7 +4,8 @@ A failed run never touches the warehouse that was there before: dbt builds
 into a new file beside it (`metanprom_building_<hash>.duckdb`), which
 replaces the old file only once every
 model and test and both quality gates have passed. The raw-extract gate runs
-beside dbt (a failure stops dbt and deletes the new file).
+first; dbt runs in this process through its programmatic interface
+(`dbtRunner`), and its failures are read from its results, never its log.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,13 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from metanprom.formats import FORMATS
-from metanprom.inputs import InputError, prepare_input
+from metanprom.ingest.formats import FORMATS
+from metanprom.ingest.inputs import InputError, prepare_input
 from metanprom.settings import PROJECT_DIR, WAREHOUSE_ENV, warehouse_path
-
-#: How long stg_quality__raw_checks waits for the raw gate's results (the gate runs beside dbt; a failed gate
-#: stops dbt long before this).
-RAW_GATE_WAIT_SECONDS = 3600
 
 
 class PipelineError(RuntimeError):
@@ -62,37 +58,6 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-@dataclass
-class DbtProcess:
-    """A dbt command running in the background; `finish` waits for it and raises on failure."""
-
-    args: list[str]
-    process: subprocess.Popen[str]
-    log_path: Path
-
-    def finish(self) -> None:
-        """Wait for dbt; raise PipelineError with its failures (and where the full log is) on error."""
-        if self.process.wait() != 0:
-            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-            failures = [
-                line
-                for line in lines
-                if any(word in line for word in ("FAIL", "ERROR", "Error", "error:", "differs")) and "PASS=" not in line
-            ]
-            detail = "\n".join(failures[-25:]) or "\n".join(lines[-25:])
-            raise PipelineError(f"dbt {self.args[0]} failed (full log: {self.log_path}):\n{detail}")
-
-    def stop(self) -> None:
-        """Stop dbt (when the run fails elsewhere) and wait until it has exited."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 def dbt_command(args: list[str], dbt_vars: dict[str, object] | None = None) -> list[str]:
     """The command line of one dbt command on this project (its own profiles.yml)."""
     command = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
@@ -106,30 +71,75 @@ def dbt_environment(warehouse: Path) -> dict[str, str]:
     return {WAREHOUSE_ENV: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
-def start_dbt(args: list[str], warehouse: Path, dbt_vars: dict[str, object] | None = None) -> DbtProcess:
-    """Start one dbt command against `warehouse` in the background; its output goes to logs/metanprom-dbt.log."""
-    log_dir = PROJECT_DIR / "logs"
-    log_dir.mkdir(exist_ok=True)
-    log_path = log_dir / "metanprom-dbt.log"
-    with open(log_path, "w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(
-            dbt_command(args, dbt_vars),
-            cwd=PROJECT_DIR,
-            env={**os.environ, **dbt_environment(warehouse)},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    return DbtProcess(args=args, process=process, log_path=log_path)
+class DbtFailure(PipelineError):
+    """dbt failed: the message names every node that failed and why."""
 
 
-def _node_timings(run_results: Path, keep: int = 25) -> tuple[list[tuple[str, float]], dict[str, dict[str, float]]]:
-    """dbt's `keep` slowest nodes, and node count and summed seconds per resource type (model, test, ...)."""
+def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict[str, object] | None = None) -> list[NodeResult]:
+    """Run one dbt command on this project, in this process, against `warehouse`; return every node's result.
+
+    Raises DbtFailure naming each node that errored or failed (dbt's full log: logs/dbt.log).
+    """
+    from dbt.cli.main import dbtRunner
+
+    command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    saved = {key: os.environ.get(key) for key in dbt_environment(warehouse)}
+    os.environ.update(dbt_environment(warehouse))
     try:
-        results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
-    except (OSError, ValueError, KeyError):
-        return [], {}
-    nodes = sorted(((r["unique_id"], float(r["execution_time"])) for r in results), key=lambda n: -n[1])
+        outcome = dbtRunner().invoke(command)
+    finally:
+        _close_dbt_duckdb()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    results = [
+        NodeResult(r.node.unique_id, str(r.status), float(r.execution_time or 0), r.message)
+        for r in getattr(outcome.result, "results", None) or []
+    ]
+    if not outcome.success:
+        failed = [r for r in results if r.status in ("error", "fail")]
+        detail = "\n".join(f"  {r.unique_id}: {r.status}: {r.message}" for r in failed)
+        if outcome.exception is not None:
+            detail += f"\n  {type(outcome.exception).__name__}: {outcome.exception}"
+        log = PROJECT_DIR / "logs" / "dbt.log"
+        raise DbtFailure(f"dbt {args[0]} failed (full log: {log}):\n{detail.strip(chr(10))}")
+    return results
+
+
+def _close_dbt_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a command.
+
+    dbt-duckdb holds one environment per process (`DuckDBConnectionManager._ENV`) past the end of an
+    invocation; its `close_all_connections` only drops the reference. Left open, the warehouse cannot be
+    opened again here with another configuration (the mart gate opens it read-only), nor moved cleanly.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    DuckDBConnectionManager.close_all_connections()
+    if environment is not None:
+        environment.close()
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One dbt node's outcome: its id, status (success, pass, warn, error, fail, skipped), seconds and message."""
+
+    unique_id: str
+    status: str
+    seconds: float
+    message: str | None
+
+
+def _node_timings(
+    results: list[NodeResult], keep: int = 25
+) -> tuple[list[tuple[str, float]], dict[str, dict[str, float]]]:
+    """dbt's `keep` slowest nodes, and node count and summed seconds per resource type (model, test, ...)."""
+    nodes = sorted(((r.unique_id, r.seconds) for r in results), key=lambda n: -n[1])
     totals: dict[str, dict[str, float]] = {}
     for node, seconds in nodes:
         entry = totals.setdefault(node.split(".", 1)[0], {"nodes": 0, "seconds": 0.0})
@@ -171,41 +181,39 @@ def build(
         result.inputs[name] = str(path) + (f" ({'; '.join(prepared.notes)})" if prepared.notes else "")
     result.seconds["check inputs"] = time.perf_counter() - started
 
-    # Gate 1, Great Expectations on the raw extracts, runs beside `dbt build`: dbt builds into a new file
-    # that replaces nothing until every gate has passed, and the one model that reports the gate's results
-    # (stg_quality__raw_checks) waits for the file they are written to once the gate has passed.
+    # Gate 1: Great Expectations on the raw extracts. dbt starts once they passed; the one model that
+    # reports their results (stg_quality__raw_checks) reads the file they were written to.
+    from metanprom.ingest import quality
+
     files = {name: Path(dbt_vars.get(f"{name}_path", PROJECT_DIR / "seeds" / f"{name}.csv")) for name in FORMATS}
+    log("checking the raw extracts ...")
+    started = time.perf_counter()
+    gx_context = quality._context(None)
+    try:
+        raw_results, raw_rows = quality.check_raw(files, context=gx_context)
+    except quality.UnreadableExtractError as error:
+        raise QualityGateError(str(error)) from error
+    result.quality += raw_results
+    result.seconds["quality gates: raw"] = time.perf_counter() - started
+    errors = quality.failed(raw_results, "error")
+    if errors:
+        raise QualityGateError("raw-extract checks failed:\n" + quality.results_text(errors))
     checks_file = prepared_dir / "raw_checks.json"
-    checks_file.unlink(missing_ok=True)  # the model must wait for this run's results, never read an old file
+    quality.write_results(raw_results, checks_file)
     dbt_vars["quality_results_path"] = str(checks_file)
-    dbt_vars["quality_results_wait_seconds"] = RAW_GATE_WAIT_SECONDS
+    gc.collect()  # the gate's frames (every row's numbers) sit in reference cycles: free them before dbt peaks
+    log(f"  raw extracts checked in {result.seconds['quality gates: raw']:.1f} s")
+
     building = target.with_name(f"metanprom_building_{hashlib.sha256(target.name.encode()).hexdigest()[:8]}.duckdb")
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    log(f"building the warehouse with dbt build into {building.name}, checking the raw extracts meanwhile ...")
+    log(f"building the warehouse with dbt build into {building.name} ...")
     started = time.perf_counter()
     dbt_path, link_dir = _path_dbt_duckdb_reads(building)
-    dbt = start_dbt(["build"], dbt_path, dbt_vars)
     try:
-        from metanprom import quality  # pandas and Great Expectations load while dbt starts
-
-        gx_context = quality._context(None)
-        try:
-            raw_results, raw_rows = quality.check_raw(files, context=gx_context)
-        except quality.UnreadableExtractError as error:
-            raise QualityGateError(str(error)) from error
-        result.quality += raw_results
-        result.seconds["quality gates: raw"] = time.perf_counter() - started
-        errors = quality.failed(raw_results, "error")
-        if errors:
-            raise QualityGateError("raw-extract checks failed:\n" + quality.results_text(errors))
-        quality.write_results(raw_results, checks_file)
-        gc.collect()  # the gate's frames (every row's numbers) sit in reference cycles: free them before dbt peaks
-        log(f"  raw extracts checked in {result.seconds['quality gates: raw']:.1f} s")
-
-        dbt.finish()
+        nodes = run_dbt(["build"], dbt_path, dbt_vars)
         result.seconds["dbt build"] = time.perf_counter() - started
-        result.dbt_nodes, result.dbt_totals = _node_timings(PROJECT_DIR / "target" / "run_results.json")
+        result.dbt_nodes, result.dbt_totals = _node_timings(nodes)
         log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")
 
         # Gate 2: Great Expectations on the public marts, before the new warehouse replaces the old.
@@ -218,7 +226,6 @@ def build(
         if errors:
             raise QualityGateError("mart checks failed:\n" + quality.results_text(errors))
     except BaseException:
-        dbt.stop()
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
         raise

@@ -12,7 +12,7 @@ import pytest
 
 from metanprom import pipeline
 from metanprom.cli import main
-from metanprom.inputs import InputError, prepare_input
+from metanprom.ingest.inputs import InputError, prepare_input
 from metanprom.settings import PROJECT_DIR
 from metanprom.warehouse import connect
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from metanprom import bench
+from metanprom.devtools import bench
 
 
 def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None:

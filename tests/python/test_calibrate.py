@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import real_extract
 
-from metanprom.calibrate import MIN_CELL, fidelity, read_canonical
-from metanprom.formats import FORMATS
-from metanprom.generator import generate, load_params
+from metanprom.devtools.calibrate import MIN_CELL, fidelity, read_canonical
+from metanprom.devtools.generator import generate, load_params
+from metanprom.ingest.formats import FORMATS
 from metanprom.settings import PROJECT_DIR
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from metanprom.correlations import NO_BALANCE, PHIK_INTERVAL, feature_correlations, phik_bins
+from metanprom.statistics.correlations import NO_BALANCE, PHIK_INTERVAL, feature_correlations, phik_bins
 from metanprom.warehouse import connect
 
 

@@ -14,9 +14,9 @@ import duckdb
 import pytest
 from tableauhyperapi import Connection, HyperProcess, TableName, Telemetry
 
-from metanprom import export as export_module
-from metanprom.export import PUBLIC_MARTS, ExportError, export
-from metanprom.report import write_report
+from metanprom.delivery import export as export_module
+from metanprom.delivery.export import PUBLIC_MARTS, ExportError, export
+from metanprom.delivery.report import write_report
 
 
 @pytest.fixture(scope="module")

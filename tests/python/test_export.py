@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from metanprom import export as export_module
-from metanprom.export import PUBLIC_MARTS, ExportError, export
+from metanprom.delivery import export as export_module
+from metanprom.delivery.export import PUBLIC_MARTS, ExportError, export
 
 #: DuckDB 1.x releases that must read the file: the oldest the default storage version claims, 1.1 and the newest.
 DUCKDB_READERS = ("1.0.0", "1.1.3", "1.5.6")

@@ -1,6 +1,6 @@
 import pytest
 
-from metanprom.formats import BANK_DATASET, BANK_SCROOGE, ExtractHeaderError, check_header
+from metanprom.ingest.formats import BANK_DATASET, BANK_SCROOGE, ExtractHeaderError, check_header
 
 
 def test_each_header_is_recognised() -> None:

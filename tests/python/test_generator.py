@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from metanprom.formats import FORMATS
-from metanprom.generator import INVALID_PRODUCTS_EVERY, generate
+from metanprom.devtools.generator import INVALID_PRODUCTS_EVERY, generate
+from metanprom.ingest.formats import FORMATS
 from metanprom.settings import PROJECT_DIR
 
 

@@ -12,8 +12,8 @@ from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 from statsmodels.stats.weightstats import ttest_ind as sm_ttest_ind
 
-from metanprom.generator import generate
-from metanprom.hypotheses import (
+from metanprom.devtools.generator import generate
+from metanprom.statistics.hypotheses import (
     RegistryError,
     UnsuitableTestError,
     choose_test,
@@ -110,7 +110,7 @@ def test_auto_chooses_by_the_shape_of_the_data() -> None:
     rng = np.random.default_rng(1)
     normal_a, normal_b = rng.normal(0, 1, 500), rng.normal(0, 1, 500)
     heavy_a, heavy_b = rng.lognormal(0, 1.5, 500), rng.lognormal(0, 1.5, 500)
-    from metanprom.hypotheses import checks
+    from metanprom.statistics.hypotheses import checks
 
     assert choose_test("continuous", "auto", checks(normal_a, normal_b))[0] == "welch_t"
     assert choose_test("continuous", "auto", checks(heavy_a, heavy_b))[0] == "mann_whitney"

@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from metanprom import pipeline
-from metanprom.export import DUCKDB_FILE, export
-from metanprom.inputs import InputError, prepare_input
+from metanprom.delivery.export import DUCKDB_FILE, export
+from metanprom.ingest.inputs import InputError, prepare_input
 from metanprom.settings import PROJECT_DIR
 from metanprom.sqltext import sql_identifier, sql_string
 

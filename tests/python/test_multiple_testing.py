@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy.stats import false_discovery_control
 
-from metanprom import multiple_testing
-from metanprom.multiple_testing import adjusted_p_values
+from metanprom.statistics import multiple_testing
+from metanprom.statistics.multiple_testing import adjusted_p_values
 
 
 def test_holm_is_the_value_worked_by_hand() -> None:

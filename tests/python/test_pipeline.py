@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from metanprom import pipeline
 from metanprom.cli import main
-from metanprom.generator import INVALID_PRODUCTS_EVERY
-from metanprom.inputs import InputError
+from metanprom.devtools.generator import INVALID_PRODUCTS_EVERY
+from metanprom.ingest.inputs import InputError
 from metanprom.settings import PROJECT_DIR
 from metanprom.warehouse import connect
 
@@ -115,16 +117,26 @@ def test_failed_build_leaves_the_previous_warehouse_as_it_was(shipped_warehouse:
     seed = (PROJECT_DIR / "seeds" / "bank_dataset.csv").read_text(encoding="utf-8").splitlines()
     broken.write_text("\n".join(seed[:100]) + "\n", encoding="utf-8")
     # the extract is fine, but a model fails to build (a var that is not a number)
-    with pytest.raises(pipeline.PipelineError, match="dbt build failed"):
+    with pytest.raises(pipeline.DbtFailure, match="dbt build failed") as failure:
         pipeline.build(
             {"bank_dataset": broken}, target, log=lambda _: None, extra_vars={"discovery_min_customers": "'many'"}
         )
+    # read from dbt's results, not its log: the node that failed and dbt's own message
+    assert "model.metanprom.segment_discovery: error:" in str(failure.value)
+    assert "Could not convert string 'many'" in str(failure.value)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
     assert not list(tmp_path.glob("metanprom_building_*")), "the new file is deleted"
 
 
-def test_a_failed_raw_gate_stops_dbt_and_leaves_the_previous_warehouse(shipped_warehouse: Path, tmp_path: Path) -> None:
-    """The raw gate runs beside dbt: its failure must stop dbt, delete the new file and replace nothing."""
+def test_a_failed_raw_gate_stops_the_run_before_dbt(
+    shipped_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The raw gate runs first: its failure means dbt never starts and nothing is replaced."""
+
+    def dbt_must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("dbt started although the raw gate failed")
+
+    monkeypatch.setattr(pipeline, "run_dbt", dbt_must_not_run)
     target = tmp_path / "w.duckdb"
     target.write_bytes(shipped_warehouse.read_bytes())
     before = hashlib.sha256(target.read_bytes()).hexdigest()
@@ -138,9 +150,23 @@ def test_a_failed_raw_gate_stops_dbt_and_leaves_the_previous_warehouse(shipped_w
     with pytest.raises(pipeline.QualityGateError, match="balance"):
         pipeline.build({"bank_scrooge": bad}, target, log=lambda _: None)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
-    assert not list(tmp_path.glob("metanprom_building_*")), "the new file is deleted"
-    log = (PROJECT_DIR / "logs" / "metanprom-dbt.log").read_text(encoding="utf-8")
-    assert "Completed successfully" not in log  # dbt was stopped, not left to finish
+    assert not list(tmp_path.glob("metanprom_building_*")), "no new file was started"
+
+
+def test_compiling_a_sql_model_loads_no_statistics_library(tmp_path: Path) -> None:
+    """dbt and the package do not depend on each other: compiling SQL never imports the scientific stack."""
+    program = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from metanprom import pipeline\n"
+        "pipeline.run_dbt(['compile', '--select', 'customers'], Path(sys.argv[1]))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'sklearn', 'statsmodels', 'phik'}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(tmp_path / "w.duckdb")], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_cli_reports_a_bad_extract_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import real_extract
 
-from metanprom import quality
 from metanprom.cli import main
+from metanprom.ingest import quality
 from metanprom.settings import PROJECT_DIR
 
 
@@ -73,30 +73,3 @@ def test_the_severity_policy_is_documented(severity: str) -> None:
     assert quality.SEVERITY_POLICY[severity]
     readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
     assert f"**{severity}**" in readme
-
-
-def test_raw_checks_are_read_once_the_gate_writes_them(tmp_path: Path) -> None:
-    """stg_quality__raw_checks runs beside the gate: it waits for the results file, then reads every check."""
-    import threading
-
-    import duckdb
-
-    path = tmp_path / "raw_checks.json"
-    results = [quality.CheckResult("raw", "bank_scrooge", "ExpectX", "age", "warning", False, 3, "e.g. [1]")]
-    writer = threading.Timer(0.3, quality.write_results, args=(results, path))
-    writer.start()
-    con = duckdb.connect()
-    rows = quality.raw_checks_relation(con, str(path), wait_seconds=30).fetchall()
-    writer.join()
-    assert rows == [("raw", "bank_scrooge", "ExpectX", "age", "warning", False, 3, "e.g. [1]")]
-    empty = quality.raw_checks_relation(con, None)
-    assert empty.fetchall() == []
-    assert empty.columns == [name for name, _ in quality.RAW_CHECK_COLUMNS.values()]
-
-
-def test_raw_checks_that_never_arrive_fail_naming_the_file(tmp_path: Path) -> None:
-    import duckdb
-
-    missing = tmp_path / "never.json"
-    with pytest.raises(FileNotFoundError, match=r"never\.json"):
-        quality.raw_checks_relation(duckdb.connect(), str(missing), wait_seconds=0.2)

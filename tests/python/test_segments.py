@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from metanprom.segments import scan_cut_points, two_proportion_tests
+from metanprom.statistics.segments import scan_cut_points, two_proportion_tests
 from metanprom.warehouse import connect
 
 

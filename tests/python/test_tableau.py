@@ -13,8 +13,8 @@ import pytest
 import twb_eval
 from tableauhyperapi import Connection, HyperProcess, TableName
 
-from metanprom import tableau
-from metanprom.export import export
+from metanprom.delivery import tableau
+from metanprom.delivery.export import export
 from metanprom.settings import PROJECT_DIR
 
 SHARED_TABLEAU = PROJECT_DIR.parent / "shared" / "tableau"

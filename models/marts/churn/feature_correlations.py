@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from metanprom.correlations import CATEGORICAL, FLAGS, NUMERIC, SAMPLE_ROWS, feature_correlations
-from metanprom.frames import columns_frame, extracts_of
+from metanprom.statistics.correlations import CATEGORICAL, FLAGS, NUMERIC, SAMPLE_ROWS, feature_correlations
+from metanprom.statistics.frames import columns_frame, extracts_of
 from metanprom.sqltext import sql_string
 
 

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from metanprom.clusters import FIT_SAMPLE, INPUT_COLUMNS, select_k
-from metanprom.frames import columns_frame, extracts_of
+from metanprom.statistics.clusters import FIT_SAMPLE, INPUT_COLUMNS, select_k
+from metanprom.statistics.frames import columns_frame, extracts_of
 
 
 def model(dbt, session):

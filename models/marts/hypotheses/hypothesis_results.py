@@ -1,6 +1,6 @@
 """Every hypothesis of the registry (python/metanprom/hypotheses.yml) tested on every extract it applies to."""
 
-from metanprom.hypotheses import run_registry
+from metanprom.statistics.hypotheses import run_registry
 
 
 def model(dbt, session):

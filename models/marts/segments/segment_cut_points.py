@@ -1,6 +1,6 @@
 """Churn either side of every candidate cut of each numeric threshold in the segment definitions."""
 
-from metanprom.segments import scan_cut_points
+from metanprom.statistics.segments import scan_cut_points
 
 
 def model(dbt, session):

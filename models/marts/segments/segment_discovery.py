@@ -1,6 +1,6 @@
 """Candidate churn-prone segments of one to three features, tested against the rest with Holm's correction."""
 
-from metanprom.segments import discover_segments
+from metanprom.statistics.segments import discover_segments
 
 
 def model(dbt, session):

@@ -23,8 +23,8 @@ from scipy import stats
 from statsmodels.stats.nonparametric import rank_compare_2indep
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from metanprom.multiple_testing import adjusted_p_values
 from metanprom.sqltext import sql_string
+from metanprom.statistics.multiple_testing import adjusted_p_values
 
 TESTS = ("auto", "mann_whitney", "welch_t", "two_proportion_z", "chi_square")
 CONTINUOUS_TESTS = ("mann_whitney", "welch_t")
@@ -88,7 +88,7 @@ class Registry:
 
 
 def default_registry_path() -> Path:
-    return Path(str(resources.files("metanprom").joinpath("hypotheses.yml")))
+    return Path(str(resources.files("metanprom.statistics").joinpath("hypotheses.yml")))
 
 
 def _group(path: str, hid: str, name: str, spec: Any) -> Group:

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import duckdb
 
-from metanprom.formats import FLAG_COLUMNS, FORMATS, NUMERIC_COLUMNS, ExtractFormat
+from metanprom.ingest.formats import FLAG_COLUMNS, FORMATS, NUMERIC_COLUMNS, ExtractFormat
 from metanprom.sqltext import sql_identifier, sql_string
 
 SNIFF_BYTES = 1 << 16

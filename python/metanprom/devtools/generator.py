@@ -1,6 +1,6 @@
 """Deterministic synthetic customer extracts in either of the bank's formats.
 
-The model behind it, fitted once from the real extracts by `metanprom.calibrate`
+The model behind it, fitted once from the real extracts by `metanprom.devtools.calibrate`
 and stored as aggregate parameters in `generator_params/<format>.json` (no rows):
 
 * a city is drawn from the city shares;
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, ndtr
 
-from metanprom.formats import FORMATS, ExtractFormat
+from metanprom.ingest.formats import FORMATS, ExtractFormat
 from metanprom.sqltext import sql_string
 
 CHUNK_ROWS = 250_000
@@ -66,7 +66,7 @@ INVALID_PRODUCTS_EVERY = 5_000
 
 def load_params(fmt: str) -> dict[str, Any]:
     """The stored generator parameters of a format."""
-    text = resources.files("metanprom").joinpath("generator_params", f"{fmt}.json").read_text(encoding="utf-8")
+    text = resources.files("metanprom.devtools").joinpath("generator_params", f"{fmt}.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -33,7 +33,6 @@ data, comparing each figure with the marts.
 
 from __future__ import annotations
 
-import sys
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from pathlib import Path
 
 import duckdb
 
-from metanprom.export import DUCKDB_FILE
+from metanprom.delivery.export import DUCKDB_FILE
 from metanprom.settings import PROJECT_DIR
 
 TABLEAU_DIR = PROJECT_DIR / "tableau"
@@ -770,10 +769,3 @@ def write(warehouse: Path, directory: Path = TABLEAU_DIR) -> list[Path]:
         if stale.name not in files:
             stale.unlink()
     return written
-
-
-if __name__ == "__main__":
-    from metanprom.settings import warehouse_path
-
-    for path in write(Path(sys.argv[1]) if len(sys.argv) > 1 else warehouse_path()):
-        print(f"wrote {path}")

@@ -2,9 +2,9 @@
 
 Run by a developer when the real extracts change:
 
-    python -m metanprom.calibrate ../shared/data/bank_scrooge.csv bank_scrooge
+    metanprom calibrate ../shared/data/bank_scrooge.csv bank_scrooge
 
-It writes `python/metanprom/generator_params/<format>.json`: city shares, per
+It writes `python/metanprom/devtools/generator_params/<format>.json`: city shares, per
 city a copula correlation and each column's marginal, churn-group edges with
 raked logit offsets, and the rates of the quirks. `fidelity` compares any
 generated file with the real one.
@@ -31,7 +31,6 @@ MIN_CELL (10):
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 from pathlib import Path
@@ -43,8 +42,7 @@ import pandas as pd
 from scipy.special import logit, ndtri
 from scipy.stats import rankdata
 
-from metanprom.formats import FORMATS, NUMERIC_COLUMNS
-from metanprom.generator import (
+from metanprom.devtools.generator import (
     CATEGORICAL_GROUPED,
     GENDER_CODES,
     NUMERIC_GROUPED,
@@ -52,6 +50,7 @@ from metanprom.generator import (
     features,
     group_index,
 )
+from metanprom.ingest.formats import FORMATS, NUMERIC_COLUMNS
 from metanprom.sqltext import sql_string
 
 COPULA_COLUMNS = (
@@ -268,19 +267,10 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, cities: list[str], min
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", help="the real extract")
-    parser.add_argument("format", choices=sorted(FORMATS))
-    parser.add_argument("--out", default=None, help="where to write the parameters")
-    args = parser.parse_args(argv)
-    params = calibrate(args.path, args.format)
-    out = Path(args.out) if args.out else Path(__file__).parent / "generator_params" / f"{args.format}.json"
+def write_params(path: str, fmt: str, out: Path | None = None) -> Path:
+    """Calibrate on the real extract at `path` and write the parameters (default: generator_params/<fmt>.json)."""
+    params = calibrate(path, fmt)
+    out = Path(out) if out else Path(__file__).parent / "generator_params" / f"{fmt}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(params, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return out

@@ -28,7 +28,6 @@ import logging
 import os
 import shutil
 import tempfile
-import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from metanprom.formats import FLAG_COLUMNS, FORMATS, NUMERIC_COLUMNS
+from metanprom.ingest.formats import FLAG_COLUMNS, FORMATS, NUMERIC_COLUMNS
 from metanprom.sqltext import sql_string
 
 #: Above this many rows, GE validates a fixed sample of this many (dbt's SQL checks still see every row;
@@ -383,45 +382,6 @@ def check_marts(
     finally:
         con.close()
     return results
-
-
-#: The columns of the raw checks as dbt reads them (stg_quality__raw_checks), with their DuckDB types.
-RAW_CHECK_COLUMNS = {
-    "layer": ("layer", "varchar"),
-    "dataset": ("dataset", "varchar"),
-    "check": ("check_name", "varchar"),
-    "column": ("column_name", "varchar"),
-    "severity": ("severity", "varchar"),
-    "success": ("success", "boolean"),
-    "unexpected_count": ("unexpected_count", "bigint"),
-    "observed": ("observed", "varchar"),
-}
-
-
-def raw_checks_relation(
-    con: duckdb.DuckDBPyConnection, path: str | None, wait_seconds: float = 0.0
-) -> duckdb.DuckDBPyRelation:
-    """The raw checks written by `write_results` at `path`, as a relation with RAW_CHECK_COLUMNS' names.
-
-    The file may not exist yet: `metanprom run` writes it when the raw gate (running beside dbt) has
-    passed, so this waits for it, at most `wait_seconds`, then names the file it did not find.
-    No `path`: no rows.
-    """
-    if not path:
-        columns = ", ".join(f"null::{kind} as {name}" for name, kind in RAW_CHECK_COLUMNS.values())
-        return con.sql(f"select {columns} where false")
-    file = Path(path)
-    deadline = time.monotonic() + wait_seconds
-    while not file.exists():
-        if time.monotonic() >= deadline:
-            raise FileNotFoundError(
-                f"{file}: the raw-extract checks (var quality_results_path) were not written within "
-                f"{wait_seconds:g} s; `metanprom run` writes them when its raw quality gate has passed"
-            )
-        time.sleep(0.05)
-    types = ", ".join(f"\"{key}\": '{kind}'" for key, (_, kind) in RAW_CHECK_COLUMNS.items())
-    renamed = ", ".join(f'"{key}" as {name}' for key, (name, _) in RAW_CHECK_COLUMNS.items())
-    return con.sql(f"select {renamed} from read_json({sql_string(file)}, columns = {{{types}}})")
 
 
 def failed(results: list[CheckResult], severity: str) -> list[CheckResult]:

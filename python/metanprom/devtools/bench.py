@@ -5,7 +5,7 @@
 For each size it generates a current-format extract with the project's
 generator, then runs, each as its own process (so its peak memory is its
 own): the floor (DuckDB alone: read the CSV into a table, one aggregate over
-all columns), the pandas baseline (`metanprom.baseline`), the pipeline
+all columns), the pandas baseline (`metanprom.devtools.baseline`), the pipeline
 (`metanprom run` on the extract: input checks, dbt build with every model,
 Python model and test, quality gates and exports as far as `run` does them)
 and the hypotheses read back from the warehouse (`metanprom hypotheses`).
@@ -39,6 +39,8 @@ SAME_ANALYSIS = (
     "+customer_segments",
     "+hypothesis_results",
 )
+#: The pandas baseline in a process of its own that loads nothing else (`metanprom baseline` loads the CLI too).
+BASELINE_PROGRAM = "import sys; from metanprom.devtools.baseline import run; print(run(sys.argv[1]))"
 STAGE_SAME_ANALYSIS = "same analysis as the baseline (dbt)"
 
 #: The issue's targets at the largest size (ratios) and at 10,000 rows (seconds).
@@ -183,7 +185,7 @@ def bench_size(rows: int, work: Path, seed: int = 0) -> dict[str, Any]:
     floor = _peak_of([python, "-c", FLOOR_SQL, str(extract)])
     floor["inner_seconds"] = float(floor["stdout"].strip().splitlines()[-1])
     stages["floor (DuckDB alone)"] = floor
-    stages["pandas baseline"] = _peak_of([python, "-m", "metanprom.baseline", str(extract)])
+    stages["pandas baseline"] = _peak_of([python, "-c", BASELINE_PROGRAM, str(extract)])
     stages["metanprom run"] = _peak_of(
         [metanprom, "run", "--bank-scrooge", str(extract), "--warehouse", str(warehouse), "--timings", str(timings)]
     )

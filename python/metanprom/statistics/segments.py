@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportions_ztest, test_proportions_2indep
 
-from metanprom.multiple_testing import adjusted_p_values
+from metanprom.statistics.multiple_testing import adjusted_p_values
 
 DISCOVERY_FEATURES = (
     "city", "gender", "product_count", "property_score", "has_credit_card", "is_active", "has_balance",

@@ -7,8 +7,6 @@ built-in hypothesis tests with scipy. Prints the seconds it took as JSON.
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 
 import numpy as np
@@ -62,7 +60,3 @@ def run(path: str) -> dict[str, float]:
     ]
     assert len(portrait) and len(shares) and len(by_feature) and len(segments) and len(tests)
     return {"seconds": time.perf_counter() - started, "rows": len(df)}
-
-
-if __name__ == "__main__":
-    print(json.dumps(run(sys.argv[1])))

@@ -1,0 +1,1 @@
+"""What the analysts and the manager receive: exports for Tableau, the workbook, the report, the summary."""

@@ -1,0 +1,57 @@
+"""Everything `metanprom run` delivers from a built warehouse: the exports and both reports, side by side."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPORT_LANGUAGES = ("en", "ru")
+
+
+@dataclass
+class Delivered:
+    """Where the exports and reports went, and the seconds each step took."""
+
+    exports: Path
+    reports: list[Path]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def deliver(
+    warehouse: Path,
+    exports_dir: Path | None = None,
+    pseudonymise: bool = False,
+    duckdb_storage: str | None = None,
+    log: Callable[[str], None] = print,
+) -> Delivered:
+    """Write the exports and the reports of `warehouse`.
+
+    Both only read the warehouse, so they run side by side (the exports in DuckDB and Hyper, the charts
+    in matplotlib). Each writes new files and swaps them in whole: a failure replaces nothing.
+    """
+    from metanprom.delivery.export import export
+    from metanprom.delivery.report import write_report
+
+    seconds: dict[str, float] = {}
+
+    def exports() -> Path:
+        step = time.perf_counter()
+        out = export(warehouse, exports_dir, pseudonymise=pseudonymise, duckdb_storage=duckdb_storage, log=log)
+        seconds["exports"] = time.perf_counter() - step
+        log(f"  exports done in {seconds['exports']:.1f} s")
+        return Path(out["out"])
+
+    def reports() -> list[Path]:
+        step = time.perf_counter()
+        paths = [write_report(warehouse, lang) for lang in REPORT_LANGUAGES]
+        seconds["reports"] = time.perf_counter() - step
+        log(f"  reports done in {seconds['reports']:.1f} s")
+        return paths
+
+    log("exporting the marts (Tableau .hyper, DuckDB, Parquet, CSV) and writing the reports (en, ru) ...")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        export_job, report_job = pool.submit(exports), pool.submit(reports)
+        return Delivered(exports=export_job.result(), reports=report_job.result(), seconds=seconds)

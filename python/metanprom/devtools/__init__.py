@@ -1,0 +1,1 @@
+"""Developer tools: the synthetic-data generator and its calibration, the benchmark and its baselines."""
