@@ -1,28 +1,21 @@
 {#-
-    The features the churn marts describe, defined once:
+    The features the churn marts describe, as declared in var `features`
+    (dbt_project.yml):
       numeric     - summarised by mean and median
-      categorical - summarised by share per value; bands are categorical,
-                    each with the column that sorts it
+      categorical - summarised by share per value; a band (`<name>_band`) is
+                    sorted by its `<name>_band_order` column
     Returns a dict with the keys `numeric` (list of column names) and
     `categorical` (list of dicts: column, sort_column).
 -#}
 {% macro analysis_features() -%}
-    {{ return({
-        'numeric': ['age', 'credit_score', 'property_score', 'balance', 'product_count', 'estimated_salary'],
-        'categorical': [
-            {'column': 'city', 'sort_column': 'city'},
-            {'column': 'gender', 'sort_column': 'gender'},
-            {'column': 'product_count', 'sort_column': 'product_count'},
-            {'column': 'property_score', 'sort_column': 'property_score'},
-            {'column': 'has_credit_card', 'sort_column': 'has_credit_card'},
-            {'column': 'is_active', 'sort_column': 'is_active'},
-            {'column': 'has_balance', 'sort_column': 'has_balance'},
-            {'column': 'age_band', 'sort_column': 'age_band_order'},
-            {'column': 'credit_score_band', 'sort_column': 'credit_score_band_order'},
-            {'column': 'balance_band', 'sort_column': 'balance_band_order'},
-            {'column': 'estimated_salary_band', 'sort_column': 'estimated_salary_band_order'},
-        ],
-    }) }}
+    {%- set categorical = [] -%}
+    {%- for column in var('features')['categorical'] -%}
+        {%- do categorical.append({
+            'column': column,
+            'sort_column': column ~ '_order' if column.endswith('_band') else column,
+        }) -%}
+    {%- endfor -%}
+    {{ return({'numeric': var('features')['numeric'], 'categorical': categorical}) }}
 {%- endmacro %}
 
 {#-

@@ -3,10 +3,7 @@
     categories and bands of `customers`, each as text.
 -#}
 {% macro discovery_features() -%}
-    {{ return([
-        'city', 'gender', 'product_count', 'property_score', 'has_credit_card', 'is_active', 'has_balance',
-        'age_band', 'credit_score_band', 'balance_band', 'estimated_salary_band',
-    ]) }}
+    {{ return(var('features')['categorical']) }}
 {%- endmacro %}
 
 {#- Every combination of one to `max_size` items of `items`, in order, as lists. -#}

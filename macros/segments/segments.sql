@@ -5,13 +5,7 @@
 
 {#- Features a segment rule may use, with how their values are written. -#}
 {% macro segment_rule_features() -%}
-    {{ return({
-        'age': 'number', 'credit_score': 'number', 'property_score': 'number', 'balance': 'number',
-        'product_count': 'number', 'estimated_salary': 'number',
-        'has_balance': 'boolean', 'has_credit_card': 'boolean', 'is_active': 'boolean',
-        'city': 'text', 'city_code': 'text', 'gender': 'text',
-        'age_band': 'text', 'credit_score_band': 'text', 'balance_band': 'text', 'estimated_salary_band': 'text',
-    }) }}
+    {{ return(var('features')['rule_types']) }}
 {%- endmacro %}
 
 {#-

@@ -9,6 +9,9 @@
                  is_churned)
       extract  - the extract format's name, written to the `extract` column
 
+    The columns parsed and their types are var `customer_columns`, the
+    gender codes var `gender_codes` (dbt_project.yml).
+
     Values are parsed, never coerced: a value that does not parse becomes
     null and its column is named in `unparsed_columns`, which the
     validation model turns into a quarantine reason. Each raw value is
@@ -16,17 +19,7 @@
     both read that number.
 -#}
 {% macro type_customer_columns(relation, extract) -%}
-    {%- set numeric_columns = {
-        'credit_score': 'integer',
-        'age': 'integer',
-        'property_score': 'integer',
-        'balance': 'double',
-        'product_count': 'integer',
-        'has_credit_card': 'flag',
-        'is_active': 'flag',
-        'estimated_salary': 'double',
-        'is_churned': 'flag',
-    } -%}
+    {%- set numeric_columns = var('customer_columns') -%}
     {%- set parsed = {} -%}
     {%- for column, type in numeric_columns.items() -%}
         {%- do parsed.update({column: number_as(column ~ '__number', type)}) -%}
@@ -36,8 +29,9 @@
         nullif(trim(cast(customer_id as varchar)), '') as customer_id,
         nullif(trim(cast(city as varchar)), '') as city_raw,
         case upper(trim(cast(gender as varchar)))
-            when 'Ж' then 'F'
-            when 'М' then 'M'
+            {%- for spelled, code in var('gender_codes').items() %}
+            when {{ sql_string(spelled) }} then {{ sql_string(code) }}
+            {%- endfor %}
         end as gender,
         nullif(trim(cast(gender as varchar)), '') as gender_raw,
         {%- for column in numeric_columns %}

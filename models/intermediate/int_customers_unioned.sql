@@ -1,17 +1,15 @@
+{%- set extracts = var('extract_formats').keys() | list -%}
+
 with
 
-bank_scrooge as (
+{% for extract in extracts -%}
+{{ extract }} as (
 
-    select * from {{ ref('stg_bank_scrooge__customers') }}
-
-),
-
-bank_dataset as (
-
-    select * from {{ ref('stg_bank_dataset__customers') }}
+    select * from {{ ref('stg_' ~ extract ~ '__customers') }}
 
 ),
 
+{% endfor -%}
 city_names as (
 
     select * from {{ ref('stg_reference__city_names') }}
@@ -20,9 +18,12 @@ city_names as (
 
 unioned as (
 
-    select * from bank_scrooge
+    {% for extract in extracts -%}
+    select * from {{ extract }}
+    {%- if not loop.last %}
     union all by name
-    select * from bank_dataset
+    {% endif -%}
+    {%- endfor %}
 
 ),
 

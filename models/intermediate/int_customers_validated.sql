@@ -1,9 +1,9 @@
 {{ config(materialized='table') }}
 
-{%- set age = var('plausible_age') -%}
-{%- set score = var('plausible_credit_score') -%}
-{%- set property = var('plausible_property_score') -%}
-{%- set products = var('plausible_product_count') -%}
+{%- set age = var('plausible_ranges')['age'] -%}
+{%- set score = var('plausible_ranges')['credit_score'] -%}
+{%- set property = var('plausible_ranges')['property_score'] -%}
+{%- set products = var('plausible_ranges')['product_count'] -%}
 
 -- The CTEs are read twice (every row, and the repeated keys) and are cheap to
 -- recompute from the parsed base tables: `not materialized` keeps DuckDB from

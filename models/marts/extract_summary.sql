@@ -37,8 +37,9 @@ final as (
     select
         customer_counts.extract,
         case customer_counts.extract
-            when 'bank_scrooge' then {{ extract_source_path('bank_scrooge') }}
-            when 'bank_dataset' then {{ extract_source_path('bank_dataset') }}
+            {%- for extract in var('extract_formats') %}
+            when {{ sql_string(extract) }} then {{ extract_source_path(extract) }}
+            {%- endfor %}
         end as source_path,
         customer_counts.rows_read,
         customer_counts.customers,

@@ -24,7 +24,7 @@ from metanprom.warehouse import WarehouseMissingError, connect
 def _cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
-    inputs = {"bank_scrooge": args.bank_scrooge, "bank_dataset": args.bank_dataset}
+    inputs = {name: getattr(args, name) for name in FORMATS}
     result = pipeline.build(inputs, warehouse)
     args.warehouse_replaced = True  # from here on a failure leaves the new warehouse in place
     if not args.no_deliverables:
@@ -178,6 +178,14 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _extract_options(parser: argparse.ArgumentParser) -> None:
+    """One option per declared extract format: --bank-scrooge PATH, --bank-dataset PATH, ..."""
+    for name, fmt in FORMATS.items():
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", metavar="PATH", help=f"a file of the {fmt.label_en} (default: the shipped sample)"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="metanprom",
@@ -186,8 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="check the inputs, build and test the warehouse, print the summary")
-    run.add_argument("--bank-scrooge", metavar="PATH", help="a current-format extract (default: the shipped sample)")
-    run.add_argument("--bank-dataset", metavar="PATH", help="an older-format extract (default: the shipped sample)")
+    _extract_options(run)
     run.add_argument("--warehouse", metavar="PATH", help="the DuckDB file (default: $METANPROM_DUCKDB_PATH)")
     run.add_argument("--exports", metavar="DIR", help="where the exports go (default: output/exports)")
     run.add_argument("--pseudonymise", action="store_true", help="pseudonymise customer ids in the exports")
@@ -218,8 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     hyp.set_defaults(func=_cmd_hypotheses)
 
     check = sub.add_parser("check", help="run the data-quality suites (Great Expectations) and write Data Docs")
-    check.add_argument("--bank-scrooge", metavar="PATH", help="a current-format extract (default: the shipped sample)")
-    check.add_argument("--bank-dataset", metavar="PATH", help="an older-format extract (default: the shipped sample)")
+    _extract_options(check)
     check.add_argument("--warehouse", metavar="PATH", help="also check this warehouse's marts (default: the built one)")
     check.add_argument("--raw-only", action="store_true", help="check the extracts only")
     check.add_argument("--docs", metavar="DIR", help="where Data Docs go (default: output/data_docs)")

@@ -15,10 +15,11 @@ from tableauhyperapi import Connection, HyperProcess, TableName
 
 from metanprom.delivery import tableau
 from metanprom.delivery.export import export
+from metanprom.ingest.formats import FORMATS
 from metanprom.settings import PROJECT_DIR
 
 SHARED_TABLEAU = PROJECT_DIR.parent / "shared" / "tableau"
-EXTRACTS = ("bank_scrooge", "bank_dataset")
+EXTRACTS = tuple(FORMATS)
 
 
 def _validator():

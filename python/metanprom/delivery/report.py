@@ -22,28 +22,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from metanprom import project
+from metanprom.ingest.formats import FORMATS
 from metanprom.settings import output_dir
 
-EXTRACT_NAMES = {
-    "en": {"bank_scrooge": "current extract", "bank_dataset": "older extract"},
-    "ru": {"bank_scrooge": "текущая выгрузка", "bank_dataset": "старая выгрузка"},
-}
-FEATURE_NAMES = {
-    "en": {
-        "age_band": "Age", "credit_score_band": "Credit score", "balance_band": "Balance",
-        "estimated_salary_band": "Salary", "city": "City", "gender": "Gender", "is_active": "Active",
-        "has_credit_card": "Credit card", "property_score": "Property score", "product_count": "Products",
-        "age": "Age", "balance": "Balance", "credit_score": "Credit score", "estimated_salary": "Salary",
-        "has_balance": "Has a balance",
-    },
-    "ru": {
-        "age_band": "Возраст", "credit_score_band": "Скоринг", "balance_band": "Баланс",
-        "estimated_salary_band": "Доход", "city": "Город", "gender": "Пол", "is_active": "Активность",
-        "has_credit_card": "Кредитная карта", "property_score": "Собственность", "product_count": "Продукты",
-        "age": "Возраст", "balance": "Баланс", "credit_score": "Скоринг", "estimated_salary": "Доход",
-        "has_balance": "Есть баланс",
-    },
-}  # fmt: skip
+EXTRACT_NAMES = {lang: {name: getattr(fmt, f"label_{lang}") for name, fmt in FORMATS.items()} for lang in ("en", "ru")}
+FEATURE_NAMES = {lang: project.feature_labels(lang) for lang in ("en", "ru")}
 TEXT = {
     "en": {
         "title": "Metanprom bank: who is leaving and why",

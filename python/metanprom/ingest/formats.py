@@ -1,17 +1,21 @@
-"""The two customer-extract formats the bank hands over: their exact headers and meaning.
+"""The customer-extract formats the bank hands over: their exact headers and meaning.
 
-Everything that needs to know a format's raw column names (the generator, the
-header check, the calibration, the data-quality suites) reads them from here;
-the dbt staging models hold the same mapping in SQL.
+Everything in the package that needs a format's raw column names (the input
+checks, the generator, the calibration, the data-quality suites) reads them
+from here; this module builds them from the declaration in dbt_project.yml
+(var `extract_formats`), which the dbt staging models read too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: Canonical numeric columns (numbers, not 0/1 flags) and 0/1 flag columns of both formats.
-NUMERIC_COLUMNS = ("credit_score", "age", "property_score", "balance", "product_count", "estimated_salary")
-FLAG_COLUMNS = ("has_credit_card", "is_active", "is_churned")
+from metanprom import project
+
+_TYPES = project.customer_columns()
+#: Canonical numeric columns (numbers, not 0/1 flags) and 0/1 flag columns of every format.
+NUMERIC_COLUMNS = tuple(column for column, kind in _TYPES.items() if kind != "flag")
+FLAG_COLUMNS = tuple(column for column, kind in _TYPES.items() if kind == "flag")
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class ExtractFormat:
     header: tuple[str, ...]
     canonical: dict[str, str]
     cities: tuple[str, ...]
+    label_en: str
+    label_ru: str
 
     def raw(self, canonical_name: str) -> str:
         """The raw header name of a canonical column."""
@@ -31,73 +37,17 @@ class ExtractFormat:
         raise KeyError(canonical_name)
 
 
-BANK_SCROOGE = ExtractFormat(
-    name="bank_scrooge",
-    header=(
-        "USERID",
-        "score",
-        "city",
-        "gender",
-        "age",
-        "equity",
-        "balance",
-        "products",
-        "credit_card",
-        "last_activity",
-        "EST_SALARY",
-        "churn",
-    ),
-    canonical={
-        "USERID": "customer_id",
-        "score": "credit_score",
-        "city": "city",
-        "gender": "gender",
-        "age": "age",
-        "equity": "property_score",
-        "balance": "balance",
-        "products": "product_count",
-        "credit_card": "has_credit_card",
-        "last_activity": "is_active",
-        "EST_SALARY": "estimated_salary",
-        "churn": "is_churned",
-    },
-    cities=("Ярославль", "Рыбинск", "Ростов"),
-)
-
-BANK_DATASET = ExtractFormat(
-    name="bank_dataset",
-    header=(
-        "userid",
-        "score",
-        "City",
-        "Gender",
-        "Age",
-        "Objects",
-        "Balance",
-        "Products",
-        "CreditCard",
-        "Loyalty",
-        "estimated_salary",
-        "Churn",
-    ),
-    canonical={
-        "userid": "customer_id",
-        "score": "credit_score",
-        "City": "city",
-        "Gender": "gender",
-        "Age": "age",
-        "Objects": "property_score",
-        "Balance": "balance",
-        "Products": "product_count",
-        "CreditCard": "has_credit_card",
-        "Loyalty": "is_active",
-        "estimated_salary": "estimated_salary",
-        "Churn": "is_churned",
-    },
-    cities=("Ярославль", "Рыбинск", "Ростов Великий"),
-)
-
-FORMATS: dict[str, ExtractFormat] = {f.name: f for f in (BANK_SCROOGE, BANK_DATASET)}
+FORMATS: dict[str, ExtractFormat] = {
+    name: ExtractFormat(
+        name=name,
+        header=tuple(spec["columns"]),
+        canonical=dict(spec["columns"]),
+        cities=tuple(spec["cities"]),
+        label_en=spec["label_en"],
+        label_ru=spec["label_ru"],
+    )
+    for name, spec in project.extract_formats().items()
+}
 
 
 class ExtractHeaderError(ValueError):

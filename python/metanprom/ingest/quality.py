@@ -36,6 +36,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from metanprom import project
 from metanprom.ingest.formats import FLAG_COLUMNS, FORMATS, NUMERIC_COLUMNS
 from metanprom.sqltext import sql_string
 
@@ -58,7 +59,8 @@ SEVERITY_POLICY = {
     ],
     "warning": [
         "any value that does not parse or is outside its set (those rows are quarantined)",
-        "ages outside 18-100, scores outside the format's range, a product count of 0",
+        "a value outside its plausible range (var `plausible_ranges` in dbt_project.yml: age, credit score, "
+        "property score, product count), the bounds beyond which dbt quarantines the row",
         "salaries below the legal minimum wage (27,093 roubles a month in 2026)",
         "missing ages above 1 %, missing balances above 50 %",
         "a customer key (id and city) used twice",
@@ -137,20 +139,11 @@ def raw_spec(fmt_name: str) -> tuple[list[tuple[str, dict[str, Any], str]], list
         ("ExpectColumnValuesToNotBeNull", {"column": raw("balance"), "mostly": 0.5}, "warning"),
         ("ExpectCompoundColumnsToBeUnique", {"column_list": [raw("customer_id"), raw("city")]}, "warning"),
     ]
-    low, high = (300, 1000) if fmt_name == "bank_scrooge" else (300, 900)
     numbers = [
         ("ExpectColumnValuesToBeBetween", {"column": raw("balance"), "min_value": 0}, "error"),
-        ("ExpectColumnValuesToBeBetween", {"column": raw("age"), "min_value": 18, "max_value": 100}, "warning"),
-        (
-            "ExpectColumnValuesToBeBetween",
-            {"column": raw("credit_score"), "min_value": low, "max_value": high},
-            "warning",
-        ),
-        ("ExpectColumnValuesToBeBetween", {"column": raw("product_count"), "min_value": 1, "max_value": 10}, "warning"),
-        (
-            "ExpectColumnValuesToBeBetween",
-            {"column": raw("property_score"), "min_value": 0, "max_value": 10},
-            "warning",
+        *(
+            ("ExpectColumnValuesToBeBetween", {"column": raw(column), "min_value": low, "max_value": high}, "warning")
+            for column, (low, high) in project.plausible_ranges().items()
         ),
         (
             "ExpectColumnValuesToBeBetween",

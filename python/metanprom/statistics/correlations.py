@@ -11,8 +11,10 @@ import phik  # noqa: F401  (registers the DataFrame.phik_matrix accessor)
 from phik import phik_matrix, significance_matrix
 from scipy import stats
 
-NUMERIC = ("age", "credit_score", "property_score", "balance", "product_count", "estimated_salary")
-FLAGS = ("has_credit_card", "is_active", "has_balance", "is_churned")
+from metanprom import project
+
+NUMERIC = tuple(project.features()["numeric"])
+FLAGS = tuple(project.features()["flags"])
 CATEGORICAL = ("city_code", "gender")
 #: Above this many customers per extract the statistics use a fixed random sample of this size.
 SAMPLE_ROWS = 50_000

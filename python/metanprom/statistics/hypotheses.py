@@ -23,6 +23,7 @@ from scipy import stats
 from statsmodels.stats.nonparametric import rank_compare_2indep
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
+from metanprom.ingest.formats import FORMATS
 from metanprom.sqltext import sql_string
 from metanprom.statistics.multiple_testing import adjusted_p_values
 
@@ -33,7 +34,7 @@ TRIM = 0.01
 #: Above this many customers per group, the interval of Cliff's delta comes from a fixed subsample.
 CI_SAMPLE = 200_000
 SEED = 20261123
-EXTRACTS = ("bank_scrooge", "bank_dataset")
+EXTRACTS = tuple(FORMATS)
 
 
 class RegistryError(ValueError):

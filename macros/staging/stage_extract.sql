@@ -1,0 +1,52 @@
+{#-
+    The whole staging of one extract format, as declared in var
+    `extract_formats` (dbt_project.yml): the user's file (var
+    `<extract>_path`, its header checked first) or else the shipped seed of
+    the same name, its columns renamed to the canonical names, then typed
+    by `type_customer_columns`.
+
+    Arguments:
+      extract - a key of var `extract_formats`; the seed and the var
+                `<extract>_path` carry that name.
+
+    The seed stays a dependency even when a user's file is read instead, so
+    unit tests (which run on the seed's columns) always find it built.
+-#}
+{% macro stage_extract(extract) -%}
+    {%- set columns = var('extract_formats')[extract]['columns'] -%}
+    {%- set path = var(extract ~ '_path', none) -%}
+    {%- set seed = ref(extract) -%}
+    {%- if path -%}
+        {{ check_extract_header(path, columns.keys() | list) }}
+    {%- endif %}
+
+with
+
+source as (
+
+    select * from
+    {%- if path %} read_csv({{ sql_string(path) }}, header = true, all_varchar = true, null_padding = true)
+    {%- else %} {{ seed }}
+    {%- endif %}
+
+),
+
+renamed as (
+
+    select
+        {%- for raw, canonical in columns.items() %}
+        {{ adapter.quote(raw) }} as {{ canonical }}{{ "," if not loop.last }}
+        {%- endfor %}
+
+    from source
+
+),
+
+typed as (
+
+    {{ type_customer_columns('renamed', extract) }}
+
+)
+
+select * from typed
+{%- endmacro %}

@@ -1,0 +1,52 @@
+"""The project's declarations, read from the one place they are written: the vars of dbt_project.yml.
+
+dbt reads the same vars (`var('extract_formats')`, `var('features')`, ...), so
+a format, a feature list or a plausibility bound changed there changes both
+the SQL and the Python package. See the README, "Adding an extract format".
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import yaml
+
+from metanprom.settings import PROJECT_DIR
+
+
+@cache
+def declarations() -> dict[str, Any]:
+    """The vars of dbt_project.yml (the file as committed; `--vars` given to one dbt run are not seen)."""
+    with open(PROJECT_DIR / "dbt_project.yml", encoding="utf-8") as handle:
+        return dict(yaml.safe_load(handle)["vars"])
+
+
+def extract_formats() -> dict[str, dict[str, Any]]:
+    """Each extract format: label_en, label_ru, cities (as spelled in the file), columns (raw -> canonical)."""
+    return dict(declarations()["extract_formats"])
+
+
+def customer_columns() -> dict[str, str]:
+    """The canonical columns parsed from text and their types: integer, double or flag."""
+    return dict(declarations()["customer_columns"])
+
+
+def plausible_ranges() -> dict[str, tuple[float, float]]:
+    """Per column, the bounds outside which a value is implausible."""
+    return {column: (low, high) for column, (low, high) in declarations()["plausible_ranges"].items()}
+
+
+def features() -> dict[str, Any]:
+    """The feature lists: numeric, categorical, flags, rule_types, labels."""
+    return dict(declarations()["features"])
+
+
+def feature_labels(lang: str) -> dict[str, str]:
+    """Each feature's name in `lang` (en or ru)."""
+    return {feature: names[lang] for feature, names in features()["labels"].items()}
+
+
+def gender_codes() -> dict[str, str]:
+    """How the extracts spell gender -> its code in the marts."""
+    return dict(declarations()["gender_codes"])
