@@ -182,7 +182,9 @@ def _extract_options(parser: argparse.ArgumentParser) -> None:
     """One option per declared extract format: --bank-scrooge PATH, --bank-dataset PATH, ..."""
     for name, fmt in FORMATS.items():
         parser.add_argument(
-            f"--{name.replace('_', '-')}", metavar="PATH", help=f"a file of the {fmt.label_en} (default: the shipped sample)"
+            f"--{name.replace('_', '-')}",
+            metavar="PATH",
+            help=f"a file of the {fmt.label_en} (default: the shipped sample)",
         )
 
 
@@ -218,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     hyp = sub.add_parser("hypotheses", help="run the hypothesis registry on the built warehouse and print the results")
     hyp.add_argument("--id", action="append", help="run only this hypothesis (repeatable)")
     hyp.add_argument("--extract", action="append", choices=sorted(FORMATS), help="only this extract (repeatable)")
-    hyp.add_argument("--registry", metavar="PATH", help="a registry file (default: the project's hypotheses.yml)")
+    hyp.add_argument(
+        "--registry", metavar="PATH", help="a registry file (default: hypothesis_results' config.meta.registry)"
+    )
     hyp.add_argument("--warehouse", metavar="PATH")
     hyp.add_argument("--sentences", action="store_true", help="also print each conclusion")
     hyp.add_argument("--lang", choices=["en", "ru"], default="en", help="language of the conclusions")

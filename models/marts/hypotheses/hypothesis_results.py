@@ -1,9 +1,12 @@
-"""Every hypothesis of the registry (python/metanprom/hypotheses.yml) tested on every extract it applies to."""
+"""Every hypothesis of the registry (this model's config.meta.registry) tested on every extract it applies to."""
 
-from metanprom.statistics.hypotheses import run_registry
+from metanprom.statistics.hypotheses import REGISTRY_FILE, registry_from_data, run_registry
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    # plain call: dbt passes a Python model only the config keys it finds in `dbt.config.get(...)` statements
+    meta = dbt.config.get("meta")
+    registry = registry_from_data(meta["registry"], REGISTRY_FILE)
     dbt.ref("dashboard_customers")  # hypotheses may compare a segment (its memberships there) with the rest
-    return run_registry(dbt.ref("customers"))
+    return run_registry(dbt.ref("customers"), registry)

@@ -1,4 +1,4 @@
-"""Hypothesis tests declared in a registry (hypotheses.yml), run on the built `customers` mart.
+"""Hypothesis tests declared in a registry (the `hypothesis_results` model's properties), run on `customers`.
 
 For each hypothesis and extract: load only the measure of the two groups
 (DuckDB, read-only), choose the test by the data (or use the one named),
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from statsmodels.stats.nonparametric import rank_compare_2indep
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from metanprom.ingest.formats import FORMATS
+from metanprom.settings import PROJECT_DIR
 from metanprom.sqltext import sql_string
 from metanprom.statistics.multiple_testing import adjusted_p_values
 
@@ -88,8 +88,14 @@ class Registry:
         )
 
 
+#: The registry lives in the `hypothesis_results` model's properties (`config.meta.registry`), where dbt
+#: sees it: in the docs, the manifest and `state:modified`.
+REGISTRY_FILE = PROJECT_DIR / "models" / "marts" / "hypotheses" / "_hypotheses__models.yml"
+REGISTRY_MODEL = "hypothesis_results"
+
+
 def default_registry_path() -> Path:
-    return Path(str(resources.files("metanprom.statistics").joinpath("hypotheses.yml")))
+    return REGISTRY_FILE
 
 
 def _group(path: str, hid: str, name: str, spec: Any) -> Group:
@@ -126,6 +132,16 @@ def load_registry(path: str | Path | None = None) -> Registry:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise RegistryError(f"{path}: cannot be read as YAML: {error}") from error
+    if isinstance(data, dict) and "models" in data:  # a dbt properties file: the model's config.meta.registry
+        model = next((m for m in data["models"] or [] if m.get("name") == REGISTRY_MODEL), None)
+        data = ((model or {}).get("config") or {}).get("meta", {}).get("registry")
+        if data is None:
+            raise RegistryError(f"{path}: model {REGISTRY_MODEL} has no config.meta.registry")
+    return registry_from_data(data, path)
+
+
+def registry_from_data(data: Any, path: str | Path) -> Registry:
+    """Validate a registry already read (`path` names where it came from, in every error)."""
     if not isinstance(data, dict) or not isinstance(data.get("hypotheses"), list):
         raise RegistryError(f"{path}: expected a mapping with a list under 'hypotheses'")
     defaults = data.get("defaults") or {}
