@@ -1,0 +1,36 @@
+"""The declarations in dbt_project.yml: complete and consistent, so dbt and the package can both rely on them."""
+
+from __future__ import annotations
+
+from metanprom import project
+
+
+def test_every_described_feature_has_a_label_in_both_languages() -> None:
+    features = project.features()
+    described = {*features["numeric"], *features["categorical"]}
+    for lang in ("en", "ru"):
+        labels = project.feature_labels(lang)
+        assert described <= set(labels), f"{lang}: no label for {sorted(described - set(labels))}"
+
+
+def test_every_feature_a_segment_rule_may_test_is_typed_and_numbers_are_numbers() -> None:
+    features = project.features()
+    assert set(features["rule_types"].values()) <= {"number", "boolean", "text"}
+    assert {f for f, kind in features["rule_types"].items() if kind == "number"} == set(features["numeric"])
+    assert {f for f, kind in features["rule_types"].items() if kind == "boolean"} == set(features["flags"]) - {
+        "is_churned"
+    }
+
+
+def test_plausible_ranges_bound_declared_columns_and_are_ordered() -> None:
+    columns = project.customer_columns()
+    for column, (low, high) in project.plausible_ranges().items():
+        assert column in columns and low < high, column
+
+
+def test_each_format_maps_its_header_onto_every_canonical_column_once() -> None:
+    canonical = {"customer_id", "city", "gender", *project.customer_columns()} - {"has_balance"}
+    for name, spec in project.extract_formats().items():
+        mapped = list(spec["columns"].values())
+        assert sorted(mapped) == sorted(canonical), name
+        assert spec["cities"] and spec["label_en"] and spec["label_ru"], name
