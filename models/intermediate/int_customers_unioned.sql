@@ -3,11 +3,11 @@
 with
 
 {% for extract in extracts -%}
-{{ extract }} as (
+    {{ extract }} as (
 
-    select * from {{ ref('stg_' ~ extract ~ '__customers') }}
+        select * from {{ ref('stg_' ~ extract ~ '__customers') }}
 
-),
+    ),
 
 {% endfor -%}
 city_names as (
@@ -19,10 +19,10 @@ city_names as (
 unioned as (
 
     {% for extract in extracts -%}
-    select * from {{ extract }}
-    {%- if not loop.last %}
-    union all by name
-    {% endif -%}
+        select * from {{ extract }}
+        {%- if not loop.last %}
+            union all by name
+        {% endif -%}
     {%- endfor %}
 
 ),

@@ -38,7 +38,7 @@ final as (
         customer_counts.extract,
         case customer_counts.extract
             {%- for extract in var('extract_formats') %}
-            when {{ sql_string(extract) }} then {{ extract_source_path(extract) }}
+                when {{ sql_string(extract) }} then {{ extract_source_path(extract) }}
             {%- endfor %}
         end as source_path,
         customer_counts.rows_read,

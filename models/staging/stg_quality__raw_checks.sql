@@ -7,41 +7,37 @@
 
 with
 
-{% if path -%}
 checks as (
 
-    select * from read_json(
-        {{ sql_string(path) }},
-        columns = {
-            layer: 'varchar',
-            dataset: 'varchar',
-            "check": 'varchar',
-            "column": 'varchar',
-            severity: 'varchar',
-            success: 'boolean',
-            unexpected_count: 'bigint',
-            observed: 'varchar'
-        }
-    )
+    {% if path -%}
+        select * from read_json(
+            {{ sql_string(path) }},
+            columns = {
+                layer: 'varchar',
+                dataset: 'varchar',
+                "check": 'varchar',
+                "column": 'varchar',
+                severity: 'varchar',
+                success: 'boolean',
+                unexpected_count: 'bigint',
+                observed: 'varchar'
+            }
+        )
+    {%- else -%}
+        -- no gate ran (a plain `dbt build`): no rows, the same columns
+        select
+            null::varchar as layer,
+            null::varchar as dataset,
+            null::varchar as "check",
+            null::varchar as "column",
+            null::varchar as severity,
+            null::boolean as success,
+            null::bigint as unexpected_count,
+            null::varchar as observed
+        where false
+    {%- endif %}
 
 ),
-{%- else -%}
-checks as (
-
-    -- no gate ran (a plain `dbt build`): no rows, the same columns
-    select
-        null::varchar as layer,
-        null::varchar as dataset,
-        null::varchar as "check",
-        null::varchar as "column",
-        null::varchar as severity,
-        null::boolean as success,
-        null::bigint as unexpected_count,
-        null::varchar as observed
-    where false
-
-),
-{%- endif %}
 
 renamed as (
 
