@@ -50,3 +50,8 @@ def feature_labels(lang: str) -> dict[str, str]:
 def gender_codes() -> dict[str, str]:
     """How the extracts spell gender -> its code in the marts."""
     return dict(declarations()["gender_codes"])
+
+
+def random_seed() -> int:
+    """The seed of every random choice the statistics and the calibration make."""
+    return int(declarations()["random_seed"])

@@ -42,6 +42,7 @@ import pandas as pd
 from scipy.special import logit, ndtri
 from scipy.stats import rankdata
 
+from metanprom import project
 from metanprom.devtools.generator import (
     CATEGORICAL_GROUPED,
     GENDER_CODES,
@@ -160,8 +161,9 @@ def _encode_city(real: pd.DataFrame, cities: list[str]) -> pd.DataFrame:
     return out
 
 
-def calibrate(path: str | Path, fmt_name: str, seed: int = 20261123, sample: int = 400_000) -> dict[str, Any]:
-    """Fit every generator parameter of one format from its real extract."""
+def calibrate(path: str | Path, fmt_name: str, seed: int | None = None, sample: int = 400_000) -> dict[str, Any]:
+    """Fit every generator parameter of one format from its real extract (`seed`: default the project's)."""
+    seed = project.random_seed() if seed is None else seed
     fmt = FORMATS[fmt_name]
     real = read_canonical(path, fmt_name)
     cities = list(fmt.cities)

@@ -18,6 +18,8 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from metanprom import project
+
 log = logging.getLogger(__name__)
 
 K_RANGE = range(2, 8)
@@ -25,7 +27,7 @@ FIT_SAMPLE = 20_000
 EVAL_SAMPLE = 2_000
 BOOTSTRAPS = 5
 BOOTSTRAP_ROWS = 5_000
-SEED = 20261123
+SEED = project.random_seed()
 
 
 #: The clustering features as SQL over `customers`: numbers only, so every customer can be read as

@@ -6,9 +6,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from metanprom import project
 from metanprom.sqltext import sql_string
 
-SAMPLE_SEED = 20261123
+SAMPLE_SEED = project.random_seed()
 
 
 def extracts_of(customers: duckdb.DuckDBPyRelation) -> list[str]:

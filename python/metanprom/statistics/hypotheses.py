@@ -22,6 +22,7 @@ from scipy import stats
 from statsmodels.stats.nonparametric import rank_compare_2indep
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
+from metanprom import project
 from metanprom.ingest.formats import FORMATS
 from metanprom.settings import PROJECT_DIR
 from metanprom.sqltext import sql_string
@@ -33,7 +34,7 @@ NORMALITY_SAMPLE = 5_000
 TRIM = 0.01
 #: Above this many customers per group, the interval of Cliff's delta comes from a fixed subsample.
 CI_SAMPLE = 200_000
-SEED = 20261123
+SEED = project.random_seed()
 EXTRACTS = tuple(FORMATS)
 
 
