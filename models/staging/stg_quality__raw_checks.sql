@@ -1,7 +1,6 @@
 {#-
     The JSON file at var `quality_results_path` is written by `metanprom run`
-    before `dbt build` starts, once its raw gate has passed: this model never
-    waits for it. Its keys are CheckResult's fields (metanprom.ingest.quality).
+    before `dbt build` starts, once its raw gate has passed. Its keys are CheckResult's fields (metanprom.ingest.quality).
 -#}
 {%- set path = var('quality_results_path', none) -%}
 
