@@ -1,6 +1,10 @@
 """Each value of each churn feature against the rest of its extract: the one-sided test behind
 churn_by_feature.is_above_bank_rate, Holm over every value of every feature of the extract."""
 
+from metanprom.stack import load_statistics
+
+load_statistics()  # before anything from metanprom.statistics: one thread at a time
+
 from metanprom.statistics.segments import tested_against_rest
 
 KEYS = ["extract", "feature", "feature_value"]

@@ -3,6 +3,10 @@
 import numpy as np
 import pandas as pd
 
+from metanprom.stack import load_statistics
+
+load_statistics()  # before anything from metanprom.statistics: one thread at a time
+
 from metanprom.statistics.clusters import FIT_SAMPLE, INPUT_COLUMNS, assign
 from metanprom.statistics.frames import columns_frame, columns_numpy
 

@@ -1,6 +1,10 @@
 """Each segment against the customers outside it: the one-sided test behind segment_summary.is_above_bank_rate,
 Holm over the segments of a scheme in an extract."""
 
+from metanprom.stack import load_statistics
+
+load_statistics()  # before anything from metanprom.statistics: one thread at a time
+
 from metanprom.statistics.segments import tested_against_rest
 
 

@@ -2,6 +2,10 @@
 
 import pandas as pd
 
+from metanprom.stack import load_statistics
+
+load_statistics()  # before anything from metanprom.statistics: one thread at a time
+
 from metanprom.statistics.correlations import CATEGORICAL, FLAGS, NUMERIC, SAMPLE_ROWS, feature_correlations
 from metanprom.statistics.frames import columns_frame, extracts_of
 from metanprom.sqltext import sql_string

@@ -2,6 +2,10 @@
 
 import pandas as pd
 
+from metanprom.stack import load_statistics
+
+load_statistics()  # before anything from metanprom.statistics: one thread at a time
+
 from metanprom.statistics.clusters import FIT_SAMPLE, INPUT_COLUMNS, select_k
 from metanprom.statistics.frames import columns_frame, extracts_of
 

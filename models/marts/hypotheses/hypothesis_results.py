@@ -1,5 +1,9 @@
 """Every hypothesis of the registry (this model's config.meta.registry) tested on every extract it applies to."""
 
+from metanprom.stack import load_statistics
+
+load_statistics()  # before anything from metanprom.statistics: one thread at a time
+
 from metanprom.statistics.hypotheses import REGISTRY_FILE, registry_from_data, run_registry
 
 

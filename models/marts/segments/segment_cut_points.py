@@ -1,5 +1,9 @@
 """Churn either side of every candidate cut of each numeric threshold in the segment definitions."""
 
+from metanprom.stack import load_statistics
+
+load_statistics()  # before anything from metanprom.statistics: one thread at a time
+
 from metanprom.statistics.segments import scan_cut_points
 
 

@@ -1,5 +1,9 @@
 """Candidate churn-prone segments of one to three features, tested against the rest with Holm's correction."""
 
+from metanprom.stack import load_statistics
+
+load_statistics()  # before anything from metanprom.statistics: one thread at a time
+
 from metanprom.statistics.segments import discover_segments
 
 
