@@ -17,7 +17,7 @@ mkdir -p target
 rm -f target/sqlfluff.duckdb
 export METANPROM_DUCKDB_PATH=target/sqlfluff.duckdb
 .venv/bin/dbt build --profiles-dir . --quiet --select +stg_reference__segment_definitions
-.venv/bin/sqlfluff lint models analyses tests/singular
+.venv/bin/sqlfluff lint models analyses tests/dbt/singular
 unset METANPROM_DUCKDB_PATH
 
 echo "== pytest"
