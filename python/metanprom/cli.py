@@ -71,7 +71,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_hypotheses(args: argparse.Namespace) -> int:
-    from metanprom.statistics.hypotheses import load_registry, results_table, run_registry
+    from metanprom.statistics.conclusions import results_table
+    from metanprom.statistics.hypotheses import run_registry
+    from metanprom.statistics.registry import load_registry
 
     registry = load_registry(args.registry)
     with connect(Path(args.warehouse) if args.warehouse else None) as con:

@@ -13,15 +13,12 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 from statsmodels.stats.weightstats import ttest_ind as sm_ttest_ind
 
 from metanprom.devtools.generator import generate
-from metanprom.statistics.hypotheses import (
-    RegistryError,
+from metanprom.statistics.conclusions import conclusions
+from metanprom.statistics.hypotheses import evaluate_hypothesis, load_groups, run_registry
+from metanprom.statistics.registry import RegistryError, load_registry
+from metanprom.statistics.two_groups import (
     UnsuitableTestError,
     choose_test,
-    conclusions,
-    evaluate_hypothesis,
-    load_groups,
-    load_registry,
-    run_registry,
     run_test,
 )
 from metanprom.warehouse import connect
@@ -110,7 +107,7 @@ def test_auto_chooses_by_the_shape_of_the_data() -> None:
     rng = np.random.default_rng(1)
     normal_a, normal_b = rng.normal(0, 1, 500), rng.normal(0, 1, 500)
     heavy_a, heavy_b = rng.lognormal(0, 1.5, 500), rng.lognormal(0, 1.5, 500)
-    from metanprom.statistics.hypotheses import checks
+    from metanprom.statistics.two_groups import checks
 
     assert choose_test("continuous", "auto", checks(normal_a, normal_b))[0] == "welch_t"
     assert choose_test("continuous", "auto", checks(heavy_a, heavy_b))[0] == "mann_whitney"

@@ -4,7 +4,8 @@ from metanprom.stack import load_statistics
 
 load_statistics()  # before anything from metanprom.statistics: one thread at a time
 
-from metanprom.statistics.hypotheses import REGISTRY_FILE, registry_from_data, run_registry
+from metanprom.statistics.hypotheses import run_registry
+from metanprom.statistics.registry import REGISTRY_FILE, registry_from_data
 
 
 def model(dbt, session):
