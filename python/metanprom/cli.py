@@ -41,7 +41,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         Path(args.timings).write_text(json.dumps(result.timings(), indent=1), encoding="utf-8")
     print()
     print(summary_text(result.warehouse, result.inputs))
-    from metanprom.ingest.quality import failed
+    from metanprom.ingest.check_results import failed
 
     warned = failed(result.quality, "warning")
     print(
@@ -87,7 +87,7 @@ def _cmd_hypotheses(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from metanprom.ingest import quality
+    from metanprom.ingest import check_results, quality
     from metanprom.ingest.inputs import prepare_input
     from metanprom.settings import PROJECT_DIR, output_dir
 
@@ -100,7 +100,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             files[name] = (
                 prepare_input(Path(given), name, work).path if given else PROJECT_DIR / "seeds" / f"{name}.csv"
             )
-        context = quality._context(docs)
+        context = quality.gx_context(docs)
         results, rows = quality.check_raw(files, context=context)
         warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
         if warehouse.exists() and not args.raw_only:
@@ -111,9 +111,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"(no warehouse at {warehouse}: only the raw extracts were checked)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(quality.results_text(results))
+    print(check_results.results_text(results))
     print(f"Data Docs: {docs / 'index.html'}")
-    return 1 if quality.failed(results, "error") else 0
+    return 1 if check_results.failed(results, "error") else 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -183,23 +183,23 @@ def build(
 
     # Gate 1: Great Expectations on the raw extracts. dbt starts once they passed; the one model that
     # reports their results (stg_quality__raw_checks) reads the file they were written to.
-    from metanprom.ingest import quality
+    from metanprom.ingest import check_results, quality
 
     files = {name: Path(dbt_vars.get(f"{name}_path", PROJECT_DIR / "seeds" / f"{name}.csv")) for name in FORMATS}
     log("checking the raw extracts ...")
     started = time.perf_counter()
-    gx_context = quality._context(None)
+    gx_context = quality.gx_context(None)
     try:
         raw_results, raw_rows = quality.check_raw(files, context=gx_context)
     except quality.UnreadableExtractError as error:
         raise QualityGateError(str(error)) from error
     result.quality += raw_results
     result.seconds["quality gates: raw"] = time.perf_counter() - started
-    errors = quality.failed(raw_results, "error")
+    errors = check_results.failed(raw_results, "error")
     if errors:
-        raise QualityGateError("raw-extract checks failed:\n" + quality.results_text(errors))
+        raise QualityGateError("raw-extract checks failed:\n" + check_results.results_text(errors))
     checks_file = prepared_dir / "raw_checks.json"
-    quality.write_results(raw_results, checks_file)
+    check_results.write_results(raw_results, checks_file)
     dbt_vars["quality_results_path"] = str(checks_file)
     gc.collect()  # the gate's frames (every row's numbers) sit in reference cycles: free them before dbt peaks
     log(f"  raw extracts checked in {result.seconds['quality gates: raw']:.1f} s")
@@ -222,9 +222,9 @@ def build(
         mart_results = quality.check_marts(building, raw_rows, context=gx_context)
         result.quality += mart_results
         result.seconds["quality gates: marts"] = time.perf_counter() - started
-        errors = quality.failed(mart_results, "error")
+        errors = check_results.failed(mart_results, "error")
         if errors:
-            raise QualityGateError("mart checks failed:\n" + quality.results_text(errors))
+            raise QualityGateError("mart checks failed:\n" + check_results.results_text(errors))
     except BaseException:
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)

@@ -8,7 +8,7 @@ import pytest
 from conftest import real_extract
 
 from metanprom.cli import main
-from metanprom.ingest import quality
+from metanprom.ingest import check_results, quality, suites
 from metanprom.settings import PROJECT_DIR
 
 
@@ -16,20 +16,20 @@ def test_the_shipped_extracts_pass_with_warnings_only() -> None:
     files = {name: PROJECT_DIR / "seeds" / f"{name}.csv" for name in ("bank_scrooge", "bank_dataset")}
     results, rows = quality.check_raw(files)
     assert rows == {"bank_scrooge": 10_000, "bank_dataset": 10_000}
-    assert quality.failed(results, "error") == []
-    warned = {(r.dataset, r.column) for r in quality.failed(results, "warning")}
+    assert check_results.failed(results, "error") == []
+    warned = {(r.dataset, r.column) for r in check_results.failed(results, "warning")}
     assert ("bank_dataset", "estimated_salary") in warned, "salaries below the minimum wage warn"
 
 
 def test_the_mart_suites_pass_on_a_built_warehouse(shipped_warehouse: Path) -> None:
     results = quality.check_marts(shipped_warehouse, {"bank_scrooge": 10_000, "bank_dataset": 10_000})
-    assert quality.failed(results, "error") == []
+    assert check_results.failed(results, "error") == []
     assert any(r.check == "customers + quarantined = rows in the file" and r.success for r in results)
 
 
 def test_a_wrong_row_count_fails_the_mart_reconciliation(shipped_warehouse: Path) -> None:
     results = quality.check_marts(shipped_warehouse, {"bank_scrooge": 10_001, "bank_dataset": 10_000})
-    failures = quality.failed(results, "error")
+    failures = check_results.failed(results, "error")
     assert len(failures) == 1 and "10001 in the file" in failures[0].observed
 
 
@@ -42,7 +42,7 @@ def test_check_on_both_real_extracts_passes_and_writes_data_docs(tmp_path: Path,
     assert code == 0, out
     assert "0 failed (error)" in out
     checked = int(out.split(" checks: ")[0].split()[-1])
-    raw_only = len(quality.raw_spec("bank_scrooge")[0]) + len(quality.raw_spec("bank_scrooge")[1])
+    raw_only = len(suites.raw_spec("bank_scrooge")[0]) + len(suites.raw_spec("bank_scrooge")[1])
     assert checked > 2 * raw_only - 5, "the marts were checked too"
     assert (docs / "index.html").exists()
     assert list((docs / "validations").rglob("*.html"))
@@ -70,6 +70,6 @@ def test_check_on_a_corrupted_real_extract_fails_with_a_readable_reason(tmp_path
 
 @pytest.mark.parametrize("severity", ["error", "warning"])
 def test_the_severity_policy_is_documented(severity: str) -> None:
-    assert quality.SEVERITY_POLICY[severity]
+    assert suites.SEVERITY_POLICY[severity]
     readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
     assert f"**{severity}**" in readme

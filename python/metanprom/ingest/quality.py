@@ -2,8 +2,7 @@
 
 Which layer checks what (the severity policy is in SEVERITY_POLICY and the README):
 
-* Great Expectations, raw extracts, beside `dbt build` (whose new file replaces
-  nothing unless this gate passes): the file's shape
+* Great Expectations, raw extracts, before `dbt build` starts: the file's shape
   (exact header, at least one row), that values parse and are in their sets
   (most rows; the rest are quarantined by dbt), value ranges, null shares
   within tolerance, duplicate customer keys, salaries below the legal minimum.
@@ -23,69 +22,28 @@ replaced); `warning` is reported and the run goes on.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
-import tempfile
 import warnings
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from metanprom import project
-from metanprom.ingest.formats import FLAG_COLUMNS, FORMATS, NUMERIC_COLUMNS
+from metanprom.ingest.check_results import CheckResult
+from metanprom.ingest.formats import FORMATS, NUMERIC_COLUMNS
+from metanprom.ingest.suites import mart_spec, raw_spec
 from metanprom.sqltext import sql_string
 
 #: Above this many rows, GE validates a fixed sample of this many (dbt's SQL checks still see every row;
 #: the error-severity range checks, like a negative balance, see every row too, see `raw_frames`).
 GE_MAX_ROWS = 200_000
-#: The Russian federal minimum wage for 2026, roubles a month.
-MINIMUM_WAGE_RUB = 27_093
-NUMBER = r"^\s*-?\d+(\.\d+)?\s*$"
-
-SEVERITY_POLICY = {
-    "error": [
-        "the header is not exactly the format's",
-        "the file has no customer rows",
-        "more than 5 % of a column's values do not parse, or are outside their set (city, gender, 0/1 flags)",
-        "any negative balance",
-        "more than 5 % of rows miss a required value",
-        "a public mart has a column of the wrong type",
-        "customers + quarantined rows differ from the rows in the file",
-    ],
-    "warning": [
-        "any value that does not parse or is outside its set (those rows are quarantined)",
-        "a value outside its plausible range (var `plausible_ranges` in dbt_project.yml: age, credit score, "
-        "property score, product count), the bounds beyond which dbt quarantines the row",
-        "salaries below the legal minimum wage (27,093 roubles a month in 2026)",
-        "missing ages above 1 %, missing balances above 50 %",
-        "a customer key (id and city) used twice",
-        "an extract's churn rate outside 2-60 %; a registry hypothesis not tested",
-    ],
-}
 
 
 class UnreadableExtractError(ValueError):
     """DuckDB cannot read the extract as CSV (e.g. a row with more fields than the header)."""
-
-
-@dataclass
-class CheckResult:
-    layer: str
-    dataset: str
-    check: str
-    column: str | None
-    severity: str
-    success: bool
-    unexpected_count: int | None
-    observed: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _gx():
@@ -103,91 +61,6 @@ def _expectations(gx, spec: list[tuple[str, dict[str, Any], str]]):
         cls = getattr(gx.expectations, name)
         out.append(cls(**kwargs, severity="critical" if severity == "error" else "warning"))
     return out
-
-
-def raw_spec(fmt_name: str) -> tuple[list[tuple[str, dict[str, Any], str]], list[tuple[str, dict[str, Any], str]]]:
-    """Expectations on a raw extract: (on the values as text, on the values as numbers)."""
-    fmt = FORMATS[fmt_name]
-    raw = fmt.raw
-    text: list[tuple[str, dict[str, Any], str]] = [
-        ("ExpectTableColumnsToMatchOrderedList", {"column_list": list(fmt.header)}, "error"),
-        ("ExpectTableRowCountToBeBetween", {"min_value": 1}, "error"),
-        ("ExpectColumnValuesToNotBeNull", {"column": raw("customer_id"), "mostly": 0.95}, "error"),
-        (
-            "ExpectColumnValuesToBeInSet",
-            {"column": raw("city"), "value_set": list(fmt.cities), "mostly": 0.95},
-            "error",
-        ),
-        ("ExpectColumnValuesToBeInSet", {"column": raw("city"), "value_set": list(fmt.cities)}, "warning"),
-        ("ExpectColumnValuesToBeInSet", {"column": raw("gender"), "value_set": ["Ж", "М"], "mostly": 0.95}, "error"),
-        ("ExpectColumnValuesToBeInSet", {"column": raw("gender"), "value_set": ["Ж", "М"]}, "warning"),
-    ]
-    for canon in FLAG_COLUMNS:
-        text.append(
-            ("ExpectColumnValuesToBeInSet", {"column": raw(canon), "value_set": ["0", "1"], "mostly": 0.95}, "error")
-        )
-        text.append(("ExpectColumnValuesToBeInSet", {"column": raw(canon), "value_set": ["0", "1"]}, "warning"))
-    for canon in NUMERIC_COLUMNS:
-        text.append(
-            ("ExpectColumnValuesToMatchRegex", {"column": raw(canon), "regex": NUMBER, "mostly": 0.95}, "error")
-        )
-        text.append(("ExpectColumnValuesToMatchRegex", {"column": raw(canon), "regex": NUMBER}, "warning"))
-    for canon in ("credit_score", "property_score", "product_count", "estimated_salary", "is_churned"):
-        text.append(("ExpectColumnValuesToNotBeNull", {"column": raw(canon), "mostly": 0.95}, "error"))
-    text += [
-        ("ExpectColumnValuesToNotBeNull", {"column": raw("age"), "mostly": 0.99}, "warning"),
-        ("ExpectColumnValuesToNotBeNull", {"column": raw("balance"), "mostly": 0.5}, "warning"),
-        ("ExpectCompoundColumnsToBeUnique", {"column_list": [raw("customer_id"), raw("city")]}, "warning"),
-    ]
-    numbers = [
-        ("ExpectColumnValuesToBeBetween", {"column": raw("balance"), "min_value": 0}, "error"),
-        *(
-            ("ExpectColumnValuesToBeBetween", {"column": raw(column), "min_value": low, "max_value": high}, "warning")
-            for column, (low, high) in project.plausible_ranges().items()
-        ),
-        (
-            "ExpectColumnValuesToBeBetween",
-            {"column": raw("estimated_salary"), "min_value": MINIMUM_WAGE_RUB},
-            "warning",
-        ),
-    ]
-    return text, numbers
-
-
-def mart_spec(raw_rows: dict[str, int] | None) -> dict[str, list[tuple[str, dict[str, Any], str]]]:
-    """Expectations on the public marts Tableau reads."""
-    customers = [
-        ("ExpectColumnValuesToBeInTypeList", {"column": "is_churned", "type_list": ["bool", "boolean"]}, "error"),
-        (
-            "ExpectColumnValuesToBeInTypeList",
-            {"column": "product_count", "type_list": ["int32", "int64", "Int32"]},
-            "error",
-        ),
-        ("ExpectColumnValuesToBeInTypeList", {"column": "balance", "type_list": ["float64", "Float64"]}, "error"),
-        ("ExpectColumnValuesToMatchRegex", {"column": "age_band", "regex": r"^\d\d: "}, "error"),
-        ("ExpectColumnMeanToBeBetween", {"column": "is_churned", "min_value": 0.02, "max_value": 0.6}, "warning"),
-        ("ExpectColumnValuesToNotBeNull", {"column": "balance", "mostly": 0.5}, "warning"),
-    ]
-    if raw_rows:
-        customers.append(("ExpectTableRowCountToBeBetween", {"min_value": 1}, "error"))
-    return {
-        "customers": customers,
-        "segment_summary": [
-            ("ExpectColumnValuesToBeInTypeList", {"column": "customers", "type_list": ["int64", "Int64"]}, "error"),
-            ("ExpectColumnValuesToBeBetween", {"column": "churn_rate", "min_value": 0, "max_value": 1}, "error"),
-        ],
-        "dashboard_customers": [
-            # the workbook's rates are SUM([churned]) / SUM([customers]): both must be integers
-            ("ExpectColumnValuesToBeInTypeList", {"column": "churned", "type_list": ["int64", "Int64"]}, "error"),
-            ("ExpectColumnValuesToBeInTypeList", {"column": "customers", "type_list": ["int64", "Int64"]}, "error"),
-            ("ExpectColumnValuesToBeInTypeList", {"column": "is_churned", "type_list": ["bool", "boolean"]}, "error"),
-            ("ExpectColumnValuesToNotBeNull", {"column": "scheme"}, "error"),
-        ],
-        "hypothesis_results": [
-            ("ExpectColumnValuesToBeInSet", {"column": "status", "value_set": ["tested"]}, "warning"),
-            ("ExpectColumnValuesToBeInTypeList", {"column": "reject_null", "type_list": ["bool", "boolean"]}, "error"),
-        ],
-    }
 
 
 def _validate(
@@ -242,7 +115,7 @@ def _validate(
     return checks
 
 
-def _context(docs_dir: Path | None):
+def gx_context(docs_dir: Path | None):
     gx = _gx()
     context = gx.get_context(mode="ephemeral")
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -306,7 +179,7 @@ def check_raw(
     files: dict[str, Path], docs_dir: Path | None = None, context=None
 ) -> tuple[list[CheckResult], dict[str, int]]:
     """Run the raw-extract suites on each file; results and each file's row count."""
-    gx, context = context or _context(docs_dir)
+    gx, context = context or gx_context(docs_dir)
     results: list[CheckResult] = []
     counts: dict[str, int] = {}
     for fmt_name, path in files.items():
@@ -331,7 +204,7 @@ def check_marts(
     warehouse: Path, raw_rows: dict[str, int] | None = None, docs_dir: Path | None = None, context=None
 ) -> list[CheckResult]:
     """Run the public-mart suites on a built warehouse (read-only); per extract for customers."""
-    gx, context = context or _context(docs_dir)
+    gx, context = context or gx_context(docs_dir)
     results: list[CheckResult] = []
     spec = mart_spec(raw_rows)
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -375,35 +248,6 @@ def check_marts(
     finally:
         con.close()
     return results
-
-
-def failed(results: list[CheckResult], severity: str) -> list[CheckResult]:
-    return [r for r in results if not r.success and r.severity == severity]
-
-
-def results_text(results: list[CheckResult]) -> str:
-    lines = [f"{'layer':<6}{'dataset':<20}{'severity':<9}{'result':<8}check"]
-    for r in results:
-        if r.success:
-            continue
-        where = f" [{r.column}]" if r.column else ""
-        verdict = "FAILED" if r.severity == "error" else "WARNED"
-        lines.append(f"{r.layer:<6}{r.dataset:<20}{r.severity:<9}{verdict:<8}{r.check}{where}: {r.observed or ''}")
-    passed = sum(r.success for r in results)
-    lines.append(
-        f"{len(results)} checks: {passed} passed, {len(failed(results, 'error'))} failed (error), "
-        f"{len(failed(results, 'warning'))} failed (warning)"
-    )
-    return "\n".join(lines)
-
-
-def write_results(results: list[CheckResult], path: Path) -> None:
-    """Write check results as JSON, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump([r.as_dict() for r in results], handle, ensure_ascii=False, indent=1)
-    os.replace(tmp, path)
 
 
 def fresh_docs_dir(docs_dir: Path) -> Path:
