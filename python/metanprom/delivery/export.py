@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from metanprom.settings import PROJECT_DIR, output_dir
+from metanprom.settings import output_dir
 from metanprom.sqltext import sql_string
 
 PUBLIC_MARTS = (
@@ -173,24 +173,36 @@ def _write_hyper(parquet_files: dict[str, Path], hyper_dir: Path, log_dir: Path)
                 )
 
 
-def data_dictionary(marts: list[str], csv_rows: dict[str, object]) -> list[dict[str, str]]:
-    """Every column of the exported marts with its description (from dbt's manifest) and CSV format."""
-    manifest_path = PROJECT_DIR / "target" / "manifest.json"
-    nodes = {}
-    if manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        nodes = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+def data_dictionary(
+    con: duckdb.DuckDBPyConnection, marts: list[str], csv_rows: dict[str, object]
+) -> list[dict[str, str]]:
+    """Every documented column of the exported marts with its description and CSV format.
+
+    The descriptions are read from the warehouse being exported: dbt writes every mart's documentation
+    into it as comments (`persist_docs` in dbt_project.yml), so they match the build the marts come from.
+    """
+    tables = dict(
+        con.execute(
+            "select table_name, comment from duckdb_tables() where database_name = current_database() "
+            "and schema_name = current_schema()"
+        ).fetchall()
+    )
+    columns = con.execute(
+        "select table_name, column_name, comment from duckdb_columns() where database_name = current_database() "
+        "and schema_name = current_schema() and comment is not null order by table_name, column_index"
+    ).fetchall()
     rows = []
     for mart in marts:
-        node = nodes.get(mart, {})
         formats = csv_rows.get(mart)
-        for name, column in node.get("columns", {}).items():
+        for table, name, comment in columns:
+            if table != mart:
+                continue
             rows.append(
                 {
                     "mart": mart,
-                    "mart_description": " ".join(node.get("description", "").split()),
+                    "mart_description": " ".join((tables.get(mart) or "").split()),
                     "column": name,
-                    "description": " ".join(column.get("description", "").split()),
+                    "description": " ".join(comment.split()),
                     "csv_format": _dictionary_format(formats, name),
                 }
             )
@@ -249,9 +261,12 @@ def _write_duckdb(parquet_files: dict[str, Path], target: Path, storage: str) ->
 
 
 def _write_dictionary(
-    staging: Path, marts: tuple[str, ...], csv_rows: dict[str, object], counts: dict[str, int]
+    staging: Path,
+    marts: tuple[str, ...],
+    rows: list[dict[str, str]],
+    csv_rows: dict[str, object],
+    counts: dict[str, int],
 ) -> None:
-    rows = data_dictionary(list(marts), csv_rows)
     with open(staging / "data_dictionary.csv", "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["mart", "mart_description", "column", "description", "csv_format"])
         writer.writeheader()
@@ -333,6 +348,7 @@ def export(
                 parquet_files[mart] = parquet
                 if _after_each:
                     _after_each(mart)
+            dictionary = data_dictionary(con, list(marts), csv_rows)
         finally:
             con.close()
         log(f"  parquet and csv written ({len(marts)} marts), writing the DuckDB file ({storage}) ...")
@@ -347,7 +363,7 @@ def export(
         log("  loading Tableau .hyper files ...")
         _write_hyper(parquet_files, staging / "hyper", staging / ".hyper-logs")
         shutil.rmtree(staging / ".hyper-logs", ignore_errors=True)
-        _write_dictionary(staging, marts, csv_rows, counts)
+        _write_dictionary(staging, marts, dictionary, csv_rows, counts)
         (staging / "export.json").write_text(
             json.dumps(
                 {
