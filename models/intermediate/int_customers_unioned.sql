@@ -5,7 +5,13 @@ with
 {% for extract in extracts -%}
     {{ extract }} as (
 
-        select * from {{ ref('stg_' ~ extract ~ '__customers') }}
+        -- rowid is the row's position in the staging table, which keeps the
+        -- file's order (a table, not a window: numbering rows with
+        -- row_number() over () would push every raw value through one thread)
+        select
+            *,
+            rowid + 1 as source_row_number
+        from {{ ref('stg_' ~ extract ~ '__customers') }}
 
     ),
 

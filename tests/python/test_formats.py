@@ -39,5 +39,5 @@ def test_each_declared_format_has_a_seed_with_the_same_header_and_types_for_ever
         with open(PROJECT_DIR / "seeds" / f"{name}.csv", encoding="utf-8") as handle:
             assert handle.readline().strip().split(",") == list(fmt.header), name
         assert set(fmt.canonical.values()) >= {"customer_id", "city", "gender"}, name
-        model = PROJECT_DIR / "models" / "staging" / "base" / f"base_{name}__customers.sql"
+        model = PROJECT_DIR / "models" / "staging" / f"stg_{name}__customers.sql"
         assert f"stage_extract('{name}')" in model.read_text(encoding="utf-8"), name

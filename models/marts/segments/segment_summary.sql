@@ -85,7 +85,12 @@ final as (
                 then 'exploratory: rule chosen on this extract'
             when scheme_origins.chosen_on = 'none'
                 then 'confirmatory: rule fixed without looking at churn'
-            when scheme_origins.chosen_on in ('bank_scrooge', 'bank_dataset')
+            when
+                scheme_origins.chosen_on in (
+                    {%- for extract in var('extract_formats') -%}
+                        {{ sql_string(extract) }}{{ ", " if not loop.last }}
+                    {%- endfor -%}
+                )
                 then 'confirmatory: rule chosen on ' || scheme_origins.chosen_on
             else 'exploratory: where the rule was chosen is not recorded'
         end as evidence,

@@ -7,13 +7,7 @@ staged as (
     select
         extract,
         count(*) as rows_in
-    from {{ ref('stg_bank_scrooge__customers') }}
-    group by extract
-    union all
-    select
-        extract,
-        count(*) as rows_in
-    from {{ ref('stg_bank_dataset__customers') }}
+    from {{ ref('int_customers_unioned') }}
     group by extract
 
 ),

@@ -1,3 +1,0 @@
-{{ config(materialized='table') }}
-
-{{ stage_extract('bank_dataset') }}
