@@ -53,3 +53,53 @@ def test_pearson_and_spearman_are_scipys_on_the_raw_values(shipped_warehouse) ->
     assert row["pearson"] == pytest.approx(stats.pearsonr(a, b)[0], rel=1e-9)
     assert row["spearman"] == pytest.approx(stats.spearmanr(a, b)[0], rel=1e-9)
     assert 0 < row["phik"] <= 1
+
+
+def _synthetic_customers(rows: int = 4_000) -> pd.DataFrame:
+    """Customers with the extracts' shapes (a heavy-tailed balance, a third without one), built here."""
+    rng = np.random.default_rng(11)
+    age = rng.integers(18, 90, rows)
+    churned = rng.random(rows) < 0.1 + 0.004 * (age - 18)
+    balance = np.where(rng.random(rows) < 0.33, np.nan, rng.lognormal(12, 1.5, rows))
+    return pd.DataFrame(
+        {
+            "age": age,
+            "credit_score": rng.integers(400, 1000, rows),
+            "property_score": rng.integers(0, 10, rows),
+            "balance": balance,
+            "product_count": rng.integers(1, 5, rows),
+            "estimated_salary": rng.lognormal(11, 0.6, rows),
+            "has_credit_card": rng.random(rows) < 0.6,
+            "is_active": rng.random(rows) < 0.5,
+            "has_balance": ~np.isnan(balance),
+            "is_churned": churned,
+            "city_code": rng.choice(["YAR", "RYB", "ROS"], rows),
+            "gender": rng.choice(["F", "M"], rows),
+        }
+    )
+
+
+def test_phik_bins_hold_equal_counts_on_a_heavy_tail_without_a_build() -> None:
+    frame = _synthetic_customers()
+    frame["balance"] = frame["balance"].fillna(NO_BALANCE)
+    bins = phik_bins(frame)
+    balances = frame["balance"].to_numpy(dtype=float)
+    counts, _ = np.histogram(balances, bins=bins["balance"])
+    assert counts[0] == int((balances == NO_BALANCE).sum()), "no balance: a bin of its own"
+    with_balance = counts[1:] / counts[1:].sum()
+    assert with_balance.max() < 0.2, with_balance.round(3).tolist()
+    equal_width, _ = np.histogram(balances, bins=10)
+    assert equal_width.max() / equal_width.sum() > 0.5, "phik's default bins would lump most customers together"
+
+
+def test_pearson_and_spearman_are_scipys_without_a_build() -> None:
+    frame = _synthetic_customers()
+    result = feature_correlations(frame, "bank_scrooge").set_index(["feature_a", "feature_b"])
+    row = (
+        result.loc[("age", "is_churned")]
+        if ("age", "is_churned") in result.index
+        else result.loc[("is_churned", "age")]
+    )
+    a, b = frame["age"].astype(float), frame["is_churned"].astype(float)
+    assert row["pearson"] == pytest.approx(stats.pearsonr(a, b)[0], rel=1e-9)
+    assert row["spearman"] == pytest.approx(stats.spearmanr(a, b)[0], rel=1e-9)

@@ -217,3 +217,35 @@ def test_duckdb_1x_reads_every_mart_of_the_tableau_file(version: str, exported: 
     assert read["version"] == version
     expected = json.loads((exported / "export.json").read_text())["rows"]
     assert read["rows"] == expected
+
+
+def test_a_tiny_mart_in_every_format_without_a_build(tmp_path: Path) -> None:
+    """The CSV rules on values worked by hand, the dictionary from the warehouse's comments, every format written."""
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "create table tiny as select * from (values "
+            "(true, 3::bigint, 1234.5::double, 0.5::double, 0.0001234::double, 'Ярославль'), "
+            "(false, 12000::bigint, null, 1.0 / 3, 0.5, 'Рыбинск')"
+            ") t(is_active, customers, balance, churn_rate, p_value, city)"
+        )
+        con.execute("comment on table tiny is 'A tiny mart.'")
+        con.execute("comment on column tiny.city is 'The city.'")
+    out = tmp_path / "out"
+    result = export(warehouse, out, marts=("tiny",), log=lambda _: None)
+    assert result["rows"] == {"tiny": 2}
+    text = (out / "csv" / "tiny.csv").read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf"), "Excel's byte-order mark"
+    lines = text.decode("utf-8-sig").splitlines()
+    assert lines[0] == "is_active;customers;balance;churn_rate;p_value;p_value_neg_log10;city"
+    # money to 2 decimals, 6 significant digits, p-values as plain decimals and -log10(p) to 2 decimals:
+    # -log10(0.0001234) = 3.9087, -log10(0.5) = 0.3010
+    assert lines[1] == "1;3;1234,50;0,500000;0,000123;3,91;Ярославль"
+    assert lines[2] == "0;12000;;0,333333;0,500000;0,30;Рыбинск"
+    with open(out / "data_dictionary.csv", encoding="utf-8-sig") as handle:
+        assert handle.read().splitlines()[1] == "tiny,A tiny mart.,city,The city.,text"
+    with duckdb.connect() as con:
+        assert con.execute("select count(*) from read_parquet(?)", [str(out / "parquet" / "tiny.parquet")]).fetchone()
+    assert (out / "hyper" / "tiny.hyper").stat().st_size > 0
+    with duckdb.connect(str(out / "duckdb" / export_module.DUCKDB_FILE), read_only=True) as con:
+        assert con.execute("select sum(customers) from tiny").fetchone() == (12003,)

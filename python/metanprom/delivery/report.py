@@ -196,17 +196,21 @@ def _template() -> jinja2.Template:
 
 
 def build_report(warehouse: Path, lang: str) -> str:
-    """The report as one HTML string: the marts' rows and two charts rendered into templates/report.html.j2."""
+    """The report of `warehouse` as one HTML string."""
     if lang not in TEXT:
         raise ValueError(f"unknown language {lang!r}; expected en or ru")
-    rows = report_rows(warehouse)
+    return render_report(report_rows(warehouse), lang, str(warehouse))
+
+
+def render_report(rows: dict[str, list[dict[str, Any]]], lang: str, source: str) -> str:
+    """The marts' rows (`report_rows`) and two charts rendered into templates/report.html.j2."""
     return _template().render(
         lang=lang,
         t=TEXT[lang],
         names=EXTRACT_NAMES[lang],
         features=FEATURE_NAMES[lang],
         charts=charts(rows, lang),
-        warehouse=str(warehouse),
+        warehouse=source,
         num=_num,
         pct=_pct,
         int=_int,
