@@ -53,6 +53,17 @@ def real_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+#: A test that uses one of these fixtures (directly or through another fixture) builds a warehouse with dbt.
+BUILD_FIXTURES = {"shipped_warehouse", "real_warehouse", "few_bad_rows_warehouse"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that builds a warehouse `integration`; `pytest -m "not integration"` runs the unit tests."""
+    for item in items:
+        if BUILD_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
 def _listing(folders: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
     return {
         str(path): (path.stat().st_size, path.stat().st_mtime_ns)

@@ -81,6 +81,7 @@ def test_accepted_with_a_documented_normalisation(case: str, tmp_path: Path) -> 
     assert _digest(bad) == _digest(make(tmp_path / "again.csv")), "the user's file is never changed"
 
 
+@pytest.mark.integration
 def test_a_normalised_extract_builds_end_to_end(tmp_path: Path) -> None:
     bad = _write(
         tmp_path / "excel.csv",

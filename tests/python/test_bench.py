@@ -10,6 +10,7 @@ import pytest
 from metanprom.devtools import bench
 
 
+@pytest.mark.integration
 def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None:
     md = bench.main([2_000], tmp_path / "out", tmp_path / "work")
     data = json.loads((tmp_path / "out" / "benchmarks.json").read_text(encoding="utf-8"))

@@ -10,6 +10,9 @@ from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from metanprom.warehouse import connect
 
+#: every test here builds a warehouse (or runs `metanprom run`)
+pytestmark = pytest.mark.integration
+
 MARTS = (
     "churn_portrait", "product_portraits", "churn_by_feature", "missing_balance_profile", "feature_correlations",
     "customer_segments", "segment_summary", "segment_overlap", "segment_comparison", "segment_cut_points",

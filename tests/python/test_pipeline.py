@@ -16,6 +16,9 @@ from metanprom.ingest.inputs import InputError
 from metanprom.settings import PROJECT_DIR
 from metanprom.warehouse import connect
 
+#: every test here builds a warehouse (or runs `metanprom run`)
+pytestmark = pytest.mark.integration
+
 
 def _one(warehouse: Path, sql: str):
     with connect(warehouse) as con:

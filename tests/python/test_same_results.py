@@ -39,6 +39,9 @@ from conftest import real_extract
 
 from metanprom.settings import PROJECT_DIR
 
+#: every test here builds a warehouse (or runs `metanprom run`)
+pytestmark = pytest.mark.integration
+
 #: The last commit before the restructuring of issue #15.
 REFERENCE = "16ca12aca9b7f5b1d87eebf8664148e7f8d09591"
 
