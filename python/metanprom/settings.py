@@ -12,6 +12,15 @@ PROJECT_DIR = Path(os.environ.get("METANPROM_PROJECT_DIR", Path(__file__).resolv
 WAREHOUSE_ENV = "METANPROM_DUCKDB_PATH"
 
 
+#: DuckDB's memory limit for the build and the exports (e.g. 2GB); unset: DuckDB's own default (80 % of RAM).
+MEMORY_LIMIT_ENV = "METANPROM_DUCKDB_MEMORY_LIMIT"
+
+
+def duckdb_memory_limit() -> str | None:
+    """The memory limit set by $METANPROM_DUCKDB_MEMORY_LIMIT, or None for DuckDB's own default."""
+    return os.environ.get(MEMORY_LIMIT_ENV) or None
+
+
 def warehouse_path() -> Path:
     """The warehouse file: $METANPROM_DUCKDB_PATH, else warehouse/metanprom.duckdb in the project."""
     configured = os.environ.get(WAREHOUSE_ENV)

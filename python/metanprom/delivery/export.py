@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from metanprom.settings import output_dir
+from metanprom.settings import duckdb_memory_limit, output_dir
 from metanprom.sqltext import sql_string
 
 PUBLIC_MARTS = (
@@ -57,12 +57,6 @@ DUCKDB_STORAGE_ENV = "METANPROM_TABLEAU_DUCKDB_STORAGE"
 #: The oldest storage version that holds the marts: DuckDB 1.0 and every later 1.x driver read it.
 DEFAULT_DUCKDB_STORAGE = "v1.0.0"
 DUCKDB_FILE = "metanprom_marts.duckdb"
-#: The export's DuckDB connections work within the build's budget (profiles.yml): large marts spill to disk.
-#: Set on the connection, not in its config: the report opens the same warehouse meanwhile, and DuckDB refuses
-#: a second connection to one file with another configuration.
-EXPORT_MEMORY_LIMIT = "2GB"
-#: Hyper loads the .hyper files within the same kind of budget.
-HYPER_MEMORY_LIMIT = "2g"
 #: Excel's sheet holds 1,048,576 rows, the header included: larger marts get no CSV.
 EXCEL_MAX_DATA_ROWS = 1_048_575
 
@@ -156,13 +150,30 @@ def _decimal_comma(text_expression: str, value: str) -> str:
     return f"case when {value} is null or isnan({value}) then null else replace({text_expression}, '.', ',') end"
 
 
+def _limit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """The build's memory budget ($METANPROM_DUCKDB_MEMORY_LIMIT) on an export connection; none set, DuckDB's.
+
+    Set on the connection, not in its config: the report opens the same warehouse meanwhile, and DuckDB
+    refuses a second connection to one file with another configuration.
+    """
+    limit = duckdb_memory_limit()
+    if limit:
+        con.execute(f"set memory_limit = {sql_string(limit)}")
+
+
+def _hyper_memory_limit() -> dict[str, str]:
+    """Hyper's `memory_limit` parameter for the same budget (2GB -> 2g); none for a share like 50%."""
+    limit = (duckdb_memory_limit() or "").strip().lower().replace(" ", "").removesuffix("ib").removesuffix("b")
+    return {"memory_limit": limit} if limit[:-1].replace(".", "").isdigit() and limit[-1:] in "kmgt" else {}
+
+
 def _write_hyper(parquet_files: dict[str, Path], hyper_dir: Path, log_dir: Path) -> None:
     from tableauhyperapi import Connection, CreateMode, HyperProcess, Telemetry
 
     log_dir.mkdir(parents=True, exist_ok=True)
     with HyperProcess(
         telemetry=Telemetry.DO_NOT_SEND_USAGE_DATA_TO_TABLEAU,
-        parameters={"log_dir": str(log_dir), "memory_limit": HYPER_MEMORY_LIMIT},
+        parameters={"log_dir": str(log_dir), **_hyper_memory_limit()},
     ) as hyper:
         for mart, parquet in parquet_files.items():
             target = hyper_dir / f"{mart}.hyper"
@@ -248,7 +259,7 @@ def _write_duckdb(parquet_files: dict[str, Path], target: Path, storage: str) ->
         raise ExportError(f"{DUCKDB_STORAGE_ENV}={storage!r}: expected a DuckDB release such as v1.0.0")
     con = duckdb.connect()
     try:
-        con.execute(f"set memory_limit = {sql_string(EXPORT_MEMORY_LIMIT)}")
+        _limit_memory(con)
         try:
             con.execute(f"attach {sql_string(target)} as tableau_copy (storage_version {sql_string(storage)})")
         except duckdb.Error as error:
@@ -332,7 +343,7 @@ def export(
             (staging / sub).mkdir()
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
-            con.execute(f"set memory_limit = {sql_string(EXPORT_MEMORY_LIMIT)}")
+            _limit_memory(con)
             parquet_files = {}
             for mart in marts:
                 query = _select(con, mart, key)

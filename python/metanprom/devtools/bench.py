@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from metanprom.settings import PROJECT_DIR
+from metanprom.settings import MEMORY_LIMIT_ENV, PROJECT_DIR
 
 #: The marts that do what the pandas baseline does (read and clean the extract, the churn portrait, churn by
 #: feature, the segments and their summary, the registry's hypothesis tests), with everything they are built from.
@@ -52,11 +52,16 @@ TARGETS = {
 }
 SMALL_RUN_TARGET_SECONDS = 20.0
 
+#: DuckDB's memory budget in every stage of the bench ($METANPROM_DUCKDB_MEMORY_LIMIT): the 4 GiB peak
+#: target holds at 10 million customers with DuckDB spilling to disk beyond it.
+MEMORY_BUDGET = "2GB"
+
 FLOOR_SQL = """
-import duckdb, sys, time
+import duckdb, os, sys, time
 t = time.perf_counter()
 con = duckdb.connect()
 con.execute("set enable_progress_bar = false")
+con.execute("set memory_limit = '" + os.environ["METANPROM_DUCKDB_MEMORY_LIMIT"] + "'")
 con.execute("create table t as select * from read_csv(?, header = true)", [sys.argv[1]])
 con.execute("select count(*), min(columns(*)), max(columns(*)) from t").fetchall()
 print(time.perf_counter() - t)
@@ -157,6 +162,7 @@ def machine() -> dict[str, Any]:
         "duckdb": duckdb.__version__,
         "platform": platform.platform(),
         "date": time.strftime("%Y-%m-%d"),
+        "duckdb_memory_limit": MEMORY_BUDGET,
     }
 
 
@@ -238,7 +244,9 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         f"`.venv/bin/metanprom bench --sizes {' '.join(str(r['rows']) for r in results)}`. Do not edit by hand.",
         "",
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; Python {info['python']}, "
-        f"DuckDB {info['duckdb']}; {info['platform']}; {info['date']}.",
+        f"DuckDB {info['duckdb']}; {info['platform']}; {info['date']}. DuckDB's memory limit in every stage "
+        f"(floor, run, same analysis): {info.get('duckdb_memory_limit', 'DuckDB default')} "
+        "(`$METANPROM_DUCKDB_MEMORY_LIMIT`).",
         "",
         "Each stage is its own process; its peak memory is the larger of its process tree's summed resident",
         "memory (sampled every 0.2 s: stages running side by side add up) and its largest single process's",
@@ -316,6 +324,8 @@ def main(sizes: list[int], out_dir: Path, work_dir: Path | None = None) -> Path:
     results = []
     work = Path(work_dir or tempfile.mkdtemp(prefix="metanprom-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    previous = os.environ.get(MEMORY_LIMIT_ENV)
+    os.environ[MEMORY_LIMIT_ENV] = MEMORY_BUDGET  # every stage's process inherits the budget
     try:
         for rows in sizes:
             print(f"bench: {rows:,} rows ...", flush=True)
@@ -328,6 +338,10 @@ def main(sizes: list[int], out_dir: Path, work_dir: Path | None = None) -> Path:
             for leftover in work.glob(f"*_{rows}.*"):
                 leftover.unlink()
     finally:
+        if previous is None:
+            os.environ.pop(MEMORY_LIMIT_ENV, None)
+        else:
+            os.environ[MEMORY_LIMIT_ENV] = previous
         if work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
