@@ -4,7 +4,7 @@
     Arguments: extract - bank_scrooge or bank_dataset.
 -#}
 {% macro extract_source_path(extract) -%}
-    {%- set path = var(extract ~ '_path', none) -%}
+    {%- set path = extract_path(extract) -%}
     {%- if path -%}
         {{ sql_string(path) }}
     {%- else -%}

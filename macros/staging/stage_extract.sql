@@ -1,7 +1,7 @@
 {#-
     The whole staging of one extract format, as declared in var
-    `extract_formats` (dbt_project.yml): the user's file (var
-    `<extract>_path`, its header checked first) or else the shipped seed of
+    `extract_formats` (dbt_project.yml): the user's file (`extract_path`,
+    its header checked first) or else the shipped seed of
     the same name, its columns renamed to the canonical names, then typed
     by `type_customer_columns`.
 
@@ -14,7 +14,7 @@
 -#}
 {% macro stage_extract(extract) -%}
     {%- set columns = var('extract_formats')[extract]['columns'] -%}
-    {%- set path = var(extract ~ '_path', none) -%}
+    {%- set path = extract_path(extract) -%}
     {%- set seed = ref(extract) -%}
     {%- if path -%}
         {{ check_extract_header(path, columns.keys() | list) }}

@@ -1,8 +1,9 @@
 {#-
-    The JSON file at var `quality_results_path` is written by `metanprom run`
+    The JSON file at $METANPROM_QUALITY_RESULTS_PATH (or var
+    `quality_results_path`) is written by `metanprom run`
     before `dbt build` starts, once its raw gate has passed. Its keys are CheckResult's fields (metanprom.ingest.quality).
 -#}
-{%- set path = var('quality_results_path', none) -%}
+{%- set path = env_var('METANPROM_QUALITY_RESULTS_PATH', '') or var('quality_results_path', none) -%}
 
 with
 

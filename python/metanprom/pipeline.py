@@ -25,7 +25,7 @@ from pathlib import Path
 
 from metanprom.ingest.formats import FORMATS
 from metanprom.ingest.inputs import InputError, prepare_input
-from metanprom.settings import PROJECT_DIR, WAREHOUSE_ENV, warehouse_path
+from metanprom.settings import PROJECT_DIR, QUALITY_RESULTS_ENV, WAREHOUSE_ENV, extract_path_env, warehouse_path
 
 
 class PipelineError(RuntimeError):
@@ -75,18 +75,26 @@ class DbtFailure(PipelineError):
     """dbt failed: the message names every node that failed and why."""
 
 
-def run_dbt(args: list[str], warehouse: Path, dbt_vars: dict[str, object] | None = None) -> list[NodeResult]:
+def run_dbt(
+    args: list[str],
+    warehouse: Path,
+    dbt_vars: dict[str, object] | None = None,
+    env: dict[str, str] | None = None,
+) -> list[NodeResult]:
     """Run one dbt command on this project, in this process, against `warehouse`; return every node's result.
 
-    Raises DbtFailure naming each node that errored or failed (dbt's full log: logs/dbt.log).
+    `env`: environment variables for this command only (the extract paths: unlike `--vars`, a new value
+    re-parses only the models that read it). Raises DbtFailure naming each node that errored or failed
+    (dbt's full log: logs/dbt.log).
     """
     from dbt.cli.main import dbtRunner
 
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    saved = {key: os.environ.get(key) for key in dbt_environment(warehouse)}
-    os.environ.update(dbt_environment(warehouse))
+    environment = {**dbt_environment(warehouse), **(env or {})}
+    saved = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)
     try:
         outcome = dbtRunner().invoke(command)
     finally:
@@ -169,6 +177,7 @@ def build(
     target.parent.mkdir(parents=True, exist_ok=True)
     result = RunResult(warehouse=target)
     dbt_vars: dict[str, object] = dict(extra_vars or {})
+    dbt_env: dict[str, str] = {}
     prepared_dir = target.parent / ".inputs"
     started = time.perf_counter()
     for name in FORMATS:
@@ -177,7 +186,7 @@ def build(
             result.inputs[name] = "shipped sample (seeds/)"
             continue
         prepared = prepare_input(Path(path), name, prepared_dir)
-        dbt_vars[f"{name}_path"] = str(prepared.path)
+        dbt_env[extract_path_env(name)] = str(prepared.path)
         result.inputs[name] = str(path) + (f" ({'; '.join(prepared.notes)})" if prepared.notes else "")
     result.seconds["check inputs"] = time.perf_counter() - started
 
@@ -185,7 +194,7 @@ def build(
     # reports their results (stg_quality__raw_checks) reads the file they were written to.
     from metanprom.ingest import check_results, quality
 
-    files = {name: Path(dbt_vars.get(f"{name}_path", PROJECT_DIR / "seeds" / f"{name}.csv")) for name in FORMATS}
+    files = {name: Path(dbt_env.get(extract_path_env(name), PROJECT_DIR / "seeds" / f"{name}.csv")) for name in FORMATS}
     log("checking the raw extracts ...")
     started = time.perf_counter()
     gx_context = quality.gx_context(None)
@@ -200,7 +209,7 @@ def build(
         raise QualityGateError("raw-extract checks failed:\n" + check_results.results_text(errors))
     checks_file = prepared_dir / "raw_checks.json"
     check_results.write_results(raw_results, checks_file)
-    dbt_vars["quality_results_path"] = str(checks_file)
+    dbt_env[QUALITY_RESULTS_ENV] = str(checks_file)
     gc.collect()  # the gate's frames (every row's numbers) sit in reference cycles: free them before dbt peaks
     log(f"  raw extracts checked in {result.seconds['quality gates: raw']:.1f} s")
 
@@ -211,7 +220,7 @@ def build(
     started = time.perf_counter()
     dbt_path, link_dir = _path_dbt_duckdb_reads(building)
     try:
-        nodes = run_dbt(["build"], dbt_path, dbt_vars)
+        nodes = run_dbt(["build"], dbt_path, dbt_vars, dbt_env)
         result.seconds["dbt build"] = time.perf_counter() - started
         result.dbt_nodes, result.dbt_totals = _node_timings(nodes)
         log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")

@@ -16,6 +16,15 @@ WAREHOUSE_ENV = "METANPROM_DUCKDB_PATH"
 MEMORY_LIMIT_ENV = "METANPROM_DUCKDB_MEMORY_LIMIT"
 
 
+#: Where `metanprom run` tells dbt the raw gate's results are (stg_quality__raw_checks reads them).
+QUALITY_RESULTS_ENV = "METANPROM_QUALITY_RESULTS_PATH"
+
+
+def extract_path_env(extract: str) -> str:
+    """The environment variable that gives dbt a user's file of `extract` (macro extract_path reads it)."""
+    return f"METANPROM_{extract.upper()}_PATH"
+
+
 def duckdb_memory_limit() -> str | None:
     """The memory limit set by $METANPROM_DUCKDB_MEMORY_LIMIT, or None for DuckDB's own default."""
     return os.environ.get(MEMORY_LIMIT_ENV) or None

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from metanprom.settings import MEMORY_LIMIT_ENV, PROJECT_DIR
+from metanprom.settings import MEMORY_LIMIT_ENV, PROJECT_DIR, extract_path_env
 
 #: The marts that do what the pandas baseline does (read and clean the extract, the churn portrait, churn by
 #: feature, the segments and their summary, the registry's hypothesis tests), with everything they are built from.
@@ -209,9 +209,9 @@ def same_analysis(extract: Path, warehouse: Path) -> dict[str, Any]:
 
     warehouse.unlink(missing_ok=True)
     models_only = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-    command = dbt_command(["build", "--select", *SAME_ANALYSIS, *models_only], {"bank_scrooge_path": str(extract)})
+    command = dbt_command(["build", "--select", *SAME_ANALYSIS, *models_only])
     try:
-        return _peak_of(command, env=dbt_environment(warehouse))
+        return _peak_of(command, env={**dbt_environment(warehouse), extract_path_env("bank_scrooge"): str(extract)})
     finally:
         for leftover in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
             leftover.unlink(missing_ok=True)
