@@ -2,10 +2,13 @@
 
 Which layer checks what (the severity policy is in SEVERITY_POLICY and the README):
 
-* Great Expectations, raw extracts, before `dbt build` starts: the file's shape
+* Raw extracts, before `dbt build` starts. Great Expectations, on the text of
+  a fixed sample (every row of a file up to GE_MAX_ROWS): the file's shape
   (exact header, at least one row), that values parse and are in their sets
-  (most rows; the rest are quarantined by dbt), value ranges, null shares
-  within tolerance, duplicate customer keys, salaries below the legal minimum.
+  (most rows; the rest are quarantined by dbt), null shares within tolerance,
+  duplicate customer keys. DuckDB, on every row in one scan, the same
+  expectations to the letter (`number_checks`): value ranges, a negative
+  balance, salaries below the legal minimum.
 * dbt tests, in SQL, during the build: keys and uniqueness of every model,
   accepted values and ranges of the canonical columns, rows in = customers +
   quarantined per extract, shares summing to 1, rates in [0, 1]. GE does not
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -33,12 +37,12 @@ import duckdb
 import pandas as pd
 
 from metanprom.ingest.check_results import CheckResult
-from metanprom.ingest.formats import FORMATS, NUMERIC_COLUMNS
+from metanprom.ingest.formats import FORMATS
 from metanprom.ingest.suites import mart_spec, raw_spec
 from metanprom.sqltext import sql_string
 
 #: Above this many rows, GE validates a fixed sample of this many (dbt's SQL checks still see every row;
-#: the error-severity range checks, like a negative balance, see every row too, see `raw_frames`).
+#: the error-severity range checks, like a negative balance, see every row too, see `number_checks`).
 GE_MAX_ROWS = 200_000
 
 
@@ -134,69 +138,122 @@ def gx_context(docs_dir: Path | None):
     return gx, context
 
 
-def raw_frames(path: Path, fmt_name: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """The extract as text (a fixed sample of at most GE_MAX_ROWS rows), its numeric columns as numbers
-    (every row: a single negative balance must stop the run), and its row count."""
+def _read(con: duckdb.DuckDBPyConnection, path: Path, fmt_name: str) -> list[str]:
+    """Make `raw` a view of the extract as text; its columns. A row longer than the header is refused by line."""
     fmt = FORMATS[fmt_name]
-    con = duckdb.connect()
-    try:
-        con.execute("set enable_progress_bar = false")
-        con.execute(
-            f"create view raw as select * from read_csv({sql_string(path)}, header = true, all_varchar = true, "
-            "null_padding = true)"
+    con.execute("set enable_progress_bar = false")
+    con.execute(
+        f"create view raw as select * from read_csv({sql_string(path)}, header = true, all_varchar = true, "
+        "null_padding = true)"
+    )
+    present_names = [r[0] for r in con.execute("describe raw").fetchall()]
+    extra = [c for c in present_names if c not in fmt.header and c.startswith("column")]
+    if extra and len(present_names) > len(fmt.header):
+        condition = " or ".join(f'"{c}" is not null' for c in extra)
+        lines = con.execute(
+            f"select line from (select row_number() over () + 1 as line, * from raw) where {condition} limit 5"
+        ).fetchall()
+        raise UnreadableExtractError(
+            f"{path}: line(s) {', '.join(str(r[0]) for r in lines)} have more fields than the header's "
+            f"{len(fmt.header)}; expected one value per column of: {','.join(fmt.header)}"
         )
-        present_names = [r[0] for r in con.execute("describe raw").fetchall()]
-        extra = [c for c in present_names if c not in fmt.header and c.startswith("column")]
-        if extra and len(present_names) > len(fmt.header):
-            condition = " or ".join(f'"{c}" is not null' for c in extra)
-            lines = con.execute(
-                f"select line from (select row_number() over () + 1 as line, * from raw) where {condition} limit 5"
-            ).fetchall()
-            raise UnreadableExtractError(
-                f"{path}: line(s) {', '.join(str(r[0]) for r in lines)} have more fields than the header's "
-                f"{len(fmt.header)}; expected one value per column of: {','.join(fmt.header)}"
+    return present_names
+
+
+def _number(column: str) -> str:
+    # trim() keeps DuckDB from pushing the cast into the CSV reader, where it would raise, not try
+    return f'try_cast(trim("{column}") as double)'
+
+
+def _outside(column: str, kwargs: dict[str, Any]) -> str:
+    """SQL: the value of `column` is present and outside the expectation's [min_value, max_value]."""
+    bounds = []
+    if kwargs.get("min_value") is not None:
+        bounds.append(f"{_number(column)} < {float(kwargs['min_value'])!r}")
+    if kwargs.get("max_value") is not None:
+        bounds.append(f"{_number(column)} > {float(kwargs['max_value'])!r}")
+    return f"({_number(column)} is not null and ({' or '.join(bounds) or 'false'}))"
+
+
+def _snake(name: str) -> str:
+    """An expectation's name as Great Expectations reports it: ExpectColumnValuesToBeBetween ->
+    expect_column_values_to_be_between."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def number_checks(
+    con: duckdb.DuckDBPyConnection, fmt_name: str, spec: list[tuple[str, dict[str, Any], str]]
+) -> tuple[list[CheckResult], int]:
+    """The range checks on every row's numbers, in one aggregate over the file (no row leaves DuckDB), and the
+    row count.
+
+    Each is Great Expectations' ExpectColumnValuesToBeBetween, to the letter: nulls and unparsable values
+    are not counted, the bounds are inclusive, and a failure shows its first three values in the file's
+    order (fetched only for a check that failed).
+    """
+    for name, _, _ in spec:
+        if name != "ExpectColumnValuesToBeBetween":
+            raise ValueError(f"{name}: only ExpectColumnValuesToBeBetween is computed in SQL")
+    counts = ", ".join(f"count(*) filter (where {_outside(k['column'], k)})" for _, k, _ in spec)
+    row = con.execute(f"select count(*){', ' + counts if counts else ''} from raw").fetchone()
+    rows, unexpected = int(row[0]), [int(n) for n in row[1:]]
+    results = []
+    for (name, kwargs, severity), count in zip(spec, unexpected, strict=True):
+        examples = []
+        if count:
+            examples = [
+                r[0]
+                for r in con.execute(
+                    f"select {_number(kwargs['column'])} from raw where {_outside(kwargs['column'], kwargs)} limit 3"
+                ).fetchall()
+            ]
+        results.append(
+            CheckResult(
+                layer="raw",
+                dataset=fmt_name,
+                check=_snake(name) + (f" (mostly {kwargs['mostly']})" if kwargs.get("mostly", 1) != 1 else ""),
+                column=kwargs["column"],
+                severity=severity,
+                success=count == 0,
+                unexpected_count=count,
+                observed=f"e.g. {examples}" if examples else None,
             )
-        # Two passes over the file, not four: the sample (a reservoir keeps every row of a small file), and
-        # the numbers of every row, whose length is the row count.
-        text = con.execute(f"select * from raw using sample {GE_MAX_ROWS} rows (reservoir, 42)").df()
-        if len(text) < GE_MAX_ROWS:
-            text = con.execute("select * from raw").df()  # every row, in the file's order
-        numeric = [fmt.raw(c) for c in NUMERIC_COLUMNS if fmt.raw(c) in present_names]
-        # trim() keeps DuckDB from pushing the cast into the CSV reader, where it would raise, not try
-        casts = ", ".join(f'try_cast(trim("{c}") as double) as "{c}"' for c in numeric)
-        if numeric:
-            numbers = con.execute(f"select {casts} from raw").df()
-            rows = len(numbers)
-        else:
-            numbers = pd.DataFrame()
-            rows = con.execute("select count(*) from raw").fetchall()[0][0]
-    finally:
-        con.close()
-    return text, numbers, rows
+        )
+    return results, rows
 
 
 def check_raw(
     files: dict[str, Path], docs_dir: Path | None = None, context=None
 ) -> tuple[list[CheckResult], dict[str, int]]:
-    """Run the raw-extract suites on each file; results and each file's row count."""
+    """Run the raw-extract checks on each file; results and each file's row count.
+
+    Great Expectations validates the text of a fixed sample of at most GE_MAX_ROWS rows (every row of a
+    smaller file): the header, sets, formats, null shares, duplicate keys. The range checks on the numbers
+    see every row (a single negative balance must stop the run) and are computed by DuckDB in one scan.
+    """
     gx, context = context or gx_context(docs_dir)
     results: list[CheckResult] = []
     counts: dict[str, int] = {}
     for fmt_name, path in files.items():
+        con = duckdb.connect()
         try:
-            text, numbers, rows = raw_frames(path, fmt_name)
+            present = _read(con, path, fmt_name)
+            text = con.execute(f"select * from raw using sample {GE_MAX_ROWS} rows (reservoir, 42)").df()
+            if len(text) < GE_MAX_ROWS:
+                text = con.execute("select * from raw").df()  # every row, in the file's order
+            text_spec, number_spec = raw_spec(fmt_name)
+            if present != list(FORMATS[fmt_name].header):
+                text_spec = text_spec[:1]  # columns are wrong: the other checks would only repeat it
+                number_spec = []
+            numbers, counts[fmt_name] = number_checks(con, fmt_name, number_spec)
         except duckdb.Error as error:
             first = str(error).strip().splitlines()
             detail = " ".join(line.strip() for line in first[:2])
             raise UnreadableExtractError(f"{path}: cannot be read as a {fmt_name} CSV extract: {detail}") from error
-        counts[fmt_name] = rows
-        text_spec, number_spec = raw_spec(fmt_name)
-        if list(text.columns) != list(FORMATS[fmt_name].header):
-            text_spec = text_spec[:1]  # columns are wrong: the other checks would only repeat it
-            number_spec = []
+        finally:
+            con.close()
         results += _validate(gx, context, fmt_name, "raw", text, text_spec, "")
-        if number_spec:
-            results += _validate(gx, context, fmt_name, "raw", numbers, number_spec, "__numbers")
+        results += numbers
     return results, counts
 
 
