@@ -196,11 +196,7 @@ def test_unique_combination_test_reports_a_duplicate_and_only_it(shipped_warehou
     con = duckdb.connect(str(copy))
     try:
         assert con.execute(sql).fetchall() == []
-        # the mart is a view of staging.int_customers_banded: the duplicate goes into the table under it
-        con.execute(
-            "insert into staging.int_customers_banded "
-            "select * from staging.int_customers_banded order by customer_key limit 1"
-        )
+        con.execute("insert into main.customers select * from main.customers order by customer_key limit 1")
         key = con.execute("select customer_key from main.customers order by customer_key limit 1").fetchall()[0][0]
         failing = con.execute(sql).fetchall()
     finally:
