@@ -6,7 +6,7 @@ with
 
 customers as (
 
-    select * from {{ ref('int_customers_banded') }}
+    select * from {{ ref('customers') }}
 
 ),
 

@@ -14,7 +14,7 @@ from metanprom.statistics.frames import columns_frame, columns_numpy
 def model(dbt, session):
     dbt.config(materialized="table")
     chosen = dict(dbt.ref("cluster_selection").filter("is_chosen").project("extract, k").fetchall())
-    customers = dbt.ref("int_customers_banded")
+    customers = dbt.ref("customers")
     frames = []
     for extract, k in sorted(chosen.items()):
         sample = columns_frame(customers, extract, list(INPUT_COLUMNS), sample=FIT_SAMPLE)

@@ -5,7 +5,7 @@ with
 
 customers as (
 
-    select * from {{ ref('int_customers_banded') }}
+    select * from {{ ref('customers') }}
 
 ),
 
