@@ -195,6 +195,8 @@ def data_dictionary(
     tables = dict(
         con.execute(
             "select table_name, comment from duckdb_tables() where database_name = current_database() "
+            "and schema_name = current_schema() union all "
+            "select view_name, comment from duckdb_views() where database_name = current_database() "
             "and schema_name = current_schema()"
         ).fetchall()
     )
