@@ -36,7 +36,11 @@ def warehouse_path() -> Path:
     return Path(configured).resolve() if configured else PROJECT_DIR / "warehouse" / "metanprom.duckdb"
 
 
+#: The environment variable that names where exports and reports go.
+OUTPUT_ENV = "METANPROM_OUTPUT_DIR"
+
+
 def output_dir() -> Path:
     """Where exports and reports go: $METANPROM_OUTPUT_DIR, else output/ in the project."""
-    configured = os.environ.get("METANPROM_OUTPUT_DIR")
+    configured = os.environ.get(OUTPUT_ENV)
     return Path(configured).resolve() if configured else PROJECT_DIR / "output"

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from metanprom.settings import MEMORY_LIMIT_ENV, PROJECT_DIR, extract_path_env
+from metanprom.settings import MEMORY_LIMIT_ENV, OUTPUT_ENV, PROJECT_DIR, extract_path_env
 
 #: The marts that do what the pandas baseline does (read and clean the extract, the churn portrait, churn by
 #: feature, the segments and their summary, the registry's hypothesis tests), with everything they are built from.
@@ -324,8 +324,11 @@ def main(sizes: list[int], out_dir: Path, work_dir: Path | None = None) -> Path:
     results = []
     work = Path(work_dir or tempfile.mkdtemp(prefix="metanprom-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    previous = os.environ.get(MEMORY_LIMIT_ENV)
-    os.environ[MEMORY_LIMIT_ENV] = MEMORY_BUDGET  # every stage's process inherits the budget
+    # every stage's process inherits the budget, and writes its exports and reports into the scratch folder,
+    # never over a user's output/
+    scoped = {MEMORY_LIMIT_ENV: MEMORY_BUDGET, OUTPUT_ENV: str(work / "output")}
+    previous = {key: os.environ.get(key) for key in scoped}
+    os.environ.update(scoped)
     try:
         for rows in sizes:
             print(f"bench: {rows:,} rows ...", flush=True)
@@ -338,10 +341,11 @@ def main(sizes: list[int], out_dir: Path, work_dir: Path | None = None) -> Path:
             for leftover in work.glob(f"*_{rows}.*"):
                 leftover.unlink()
     finally:
-        if previous is None:
-            os.environ.pop(MEMORY_LIMIT_ENV, None)
-        else:
-            os.environ[MEMORY_LIMIT_ENV] = previous
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         if work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -75,10 +75,6 @@ REGISTRY_FILE = PROJECT_DIR / "models" / "marts" / "hypotheses" / "_hypotheses__
 REGISTRY_MODEL = "hypothesis_results"
 
 
-def default_registry_path() -> Path:
-    return REGISTRY_FILE
-
-
 def _group(path: str, hid: str, name: str, spec: Any) -> Group:
     where_ = f"{path}: hypothesis {hid!r}, group {name}"
     if not isinstance(spec, dict):
@@ -108,7 +104,7 @@ def _group(path: str, hid: str, name: str, spec: Any) -> Group:
 
 def load_registry(path: str | Path | None = None) -> Registry:
     """Read and validate the registry; errors name the file, the hypothesis and the field."""
-    path = Path(path) if path else default_registry_path()
+    path = Path(path) if path else REGISTRY_FILE
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
