@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false
 
 echo "== ruff"
-.venv/bin/ruff check python tests
-.venv/bin/ruff format --check python tests
+.venv/bin/ruff check python tests models
+.venv/bin/ruff format --check python tests models
 
 echo "== sqlfluff (duckdb dialect, dbt templater)"
 # The dbt templater compiles against a scratch warehouse, never the real one; it

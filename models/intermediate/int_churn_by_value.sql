@@ -6,7 +6,7 @@ with
 
 customers as (
 
-    select * from {{ ref('customers') }}
+    select * from {{ ref('int_customers_banded') }}
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 customers as (
 
-    select * from {{ ref('customers') }}
+    select * from {{ ref('int_customers_banded') }}
 
 ),
 

@@ -45,3 +45,36 @@ def test_every_seed_and_macro_is_documented() -> None:
     ours = [m for m in manifest["macros"].values() if m["package_name"] == "metanprom"]
     undocumented = [m["name"] for m in ours if not m["description"].strip()]
     assert undocumented == []
+
+
+def _layer(node: dict) -> str:
+    """staging, intermediate or marts: the models/ folder the node lives in; seed for a seed."""
+    if node["resource_type"] == "seed":
+        return "seed"
+    return Path(node["original_file_path"]).parts[1]
+
+
+#: what each layer may read (dbt's structure guide: data flows one way, staging -> intermediate -> marts)
+MAY_READ = {
+    "staging": {"seed"},
+    "intermediate": {"staging", "intermediate"},
+    "marts": {"staging", "intermediate", "marts"},
+}
+
+
+def test_layers_read_only_upstream_and_names_say_the_layer() -> None:
+    nodes = _manifest()["nodes"]
+    models = [n for n in nodes.values() if n["resource_type"] == "model"]
+    assert {_layer(m) for m in models} == set(MAY_READ)
+    problems = []
+    for model in models:
+        layer = _layer(model)
+        prefix = {"staging": "stg_", "intermediate": "int_"}.get(layer)
+        if prefix and not model["name"].startswith(prefix):
+            problems.append(f"{model['name']}: a {layer} model not named {prefix}*")
+        if layer == "marts" and model["name"].startswith(("stg_", "int_")):
+            problems.append(f"{model['name']}: a mart named like another layer")
+        for parent in model["depends_on"]["nodes"]:
+            if parent in nodes and _layer(nodes[parent]) not in MAY_READ[layer]:
+                problems.append(f"{model['name']} ({layer}) reads {nodes[parent]['name']} ({_layer(nodes[parent])})")
+    assert problems == []

@@ -6,9 +6,9 @@ from metanprom.stack import load_statistics
 
 load_statistics()  # before anything from metanprom.statistics: one thread at a time
 
+from metanprom.sqltext import sql_string
 from metanprom.statistics.correlations import CATEGORICAL, FLAGS, NUMERIC, SAMPLE_ROWS, feature_correlations
 from metanprom.statistics.frames import columns_frame, extracts_of
-from metanprom.sqltext import sql_string
 
 
 def model(dbt, session):

@@ -1,4 +1,8 @@
-"""Each customer's cluster under the k chosen in cluster_selection, by row number (no strings read)."""
+"""Each customer's cluster under the k chosen in cluster_selection.
+
+The features are read as NumPy arrays by row number (no strings leave DuckDB); the labels
+are joined back to the keys inside DuckDB.
+"""
 
 import numpy as np
 import pandas as pd
@@ -29,4 +33,12 @@ def model(dbt, session):
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    assignments = session.from_df(pd.concat(frames, ignore_index=True)).set_alias("assignments")
+    return (
+        customers.set_alias("customers")
+        .join(
+            assignments,
+            "customers.extract = assignments.extract and customers.source_row_number = assignments.source_row_number",
+        )
+        .project("customers.extract, customers.customer_key, assignments.cluster_id")
+    )
