@@ -32,10 +32,12 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
     # the pipeline's steps happen inside its run: their seconds cannot add up to more than the run's wall time
     assert result["pipeline"]["seconds"]["dbt build"] < stages["metanprom run"]["seconds"]
     # the ratios the targets are judged by, worked from the stage figures by hand
-    floor = stages["floor (DuckDB alone)"]["seconds"]
+    floor = stages["floor (DuckDB alone)"]
+    # the floor's time inside its process excludes the interpreter's start-up, so it is the smaller one
+    assert 0 < floor["inner_seconds"] < floor["seconds"]
     worked = {
-        "dbt build / floor": result["pipeline"]["seconds"]["dbt build"] / floor,
-        "whole pipeline / floor": stages["metanprom run"]["seconds"] / floor,
+        "dbt build / floor": result["pipeline"]["seconds"]["dbt build"] / floor["inner_seconds"],
+        "whole pipeline / floor": stages["metanprom run"]["seconds"] / floor["seconds"],
         "pandas baseline / same analysis": stages["pandas baseline"]["seconds"]
         / stages[bench.STAGE_SAME_ANALYSIS]["seconds"],
     }

@@ -271,10 +271,9 @@ def test_a_segment_hypothesis_tests_the_segments_own_customers(shipped_warehouse
         customers = con.table("customers")
         checked = 0
         for h in registry.hypotheses:
-            if "dashboard_customers" not in h.a.where:
+            if h.a.segment is None:
                 continue
-            scheme, segment_id = (v.strip("'") for v in h.a.where.split("s.scheme = ")[1].split(" and s.segment_id = "))
-            segment_id = segment_id.rstrip(")'")
+            scheme, segment_id = h.a.segment
             for extract in h.extracts:
                 a, b = load_groups(customers, h, extract)
                 expected = con.execute(

@@ -13,5 +13,7 @@ def model(dbt, session):
     # plain call: dbt passes a Python model only the config keys it finds in `dbt.config.get(...)` statements
     meta = dbt.config.get("meta")
     registry = registry_from_data(meta["registry"], REGISTRY_FILE)
-    dbt.ref("dashboard_customers")  # hypotheses may compare a segment (its memberships there) with the rest
+    # a segment hypothesis reads its members from these two (registry.segment_membership)
+    dbt.ref("customer_segments")
+    dbt.ref("segment_summary")
     return run_registry(dbt.ref("customers"), registry)

@@ -43,14 +43,14 @@ SAME_ANALYSIS = (
 BASELINE_PROGRAM = "import sys; from metanprom.devtools.baseline import run; print(run(sys.argv[1]))"
 STAGE_SAME_ANALYSIS = "same analysis as the baseline (dbt)"
 
-#: The issue's targets at the largest size (ratios) and at 10,000 rows (seconds).
+#: The speed issue's (#12) targets at the largest size (ratios) and at 10,000 rows (seconds).
 TARGETS = {
-    "dbt build / floor": ("<=", 2.0),
-    "whole pipeline / floor": ("<=", 5.0),
-    "pandas baseline / same analysis": (">=", 3.0),
+    "dbt build / floor": ("<=", 10.0),
+    "whole pipeline / floor": ("<=", 15.0),
+    "pandas baseline / same analysis": (">=", 2.0),
     "peak GiB": ("<=", 4.0),
 }
-SMALL_RUN_TARGET_SECONDS = 20.0
+SMALL_RUN_TARGET_SECONDS = 8.0
 
 #: DuckDB's memory budget in every stage of the bench ($METANPROM_DUCKDB_MEMORY_LIMIT): the 4 GiB peak
 #: target holds at 10 million customers with DuckDB spilling to disk beyond it.
@@ -219,11 +219,13 @@ def same_analysis(extract: Path, warehouse: Path) -> dict[str, Any]:
 
 def ratios(result: dict[str, Any]) -> dict[str, float]:
     stages, detail = result["stages"], result["pipeline"]
-    floor = stages["floor (DuckDB alone)"]["seconds"]
+    floor = stages["floor (DuckDB alone)"]
     build = detail["seconds"].get("dbt build", float("nan"))
     return {
-        "dbt build / floor": build / floor,
-        "whole pipeline / floor": stages["metanprom run"]["seconds"] / floor,
+        # both timed inside their process, around the work (no interpreter start-up on either side)
+        "dbt build / floor": build / floor["inner_seconds"],
+        # both wall time of their whole process
+        "whole pipeline / floor": stages["metanprom run"]["seconds"] / floor["seconds"],
         "pandas baseline / same analysis": stages["pandas baseline"]["seconds"]
         / stages[STAGE_SAME_ANALYSIS]["seconds"],
         "peak GiB": max(stages[name]["peak_mib"] for name in stages if name != "pandas baseline") / 1024,
@@ -258,6 +260,11 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "and the two reports. The same-analysis stage is `dbt build` (models only, start-up included, a fresh",
         "file) of what the pandas baseline computes: " + ", ".join(f"`{m}`" for m in SAME_ANALYSIS) + ".",
         "",
+        "Each ratio compares figures measured the same way: `dbt build ÷ floor` divides the dbt build's",
+        "time inside `metanprom run` by the floor's time inside its process (both around the work, without",
+        "interpreter start-up); `whole pipeline ÷ floor` divides wall times of whole processes; the baseline and",
+        "the same-analysis stage are both wall times of whole processes, start-up included.",
+        "",
         "| rows | stage | seconds | peak MiB |",
         "|---:|---|---:|---:|",
     ]
@@ -284,6 +291,9 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     lines += ["", f"## Targets at {largest['rows']:,} rows", "", "| measure | value | target |", "|---|---:|---|"]
     for name, target in TARGETS.items():
         lines.append(f"| {name} | {q[name]:.2f} | {_verdict(q[name], target)} |")
+    lines.append(
+        f"| floor inside its process, seconds | {largest['stages']['floor (DuckDB alone)']['inner_seconds']:.2f} | |"
+    )
     small = [r for r in results if r["rows"] <= 10_000]
     if small:
         seconds = small[-1]["stages"]["metanprom run"]["seconds"]

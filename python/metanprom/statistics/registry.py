@@ -31,6 +31,8 @@ class Group:
     where: str
     label_en: str
     label_ru: str
+    #: (scheme, segment_id) of a segment group (its members, or with `rest` everyone else); None for a `where`
+    segment: tuple[str, str] | None = None
 
 
 @dataclass
@@ -75,6 +77,22 @@ REGISTRY_FILE = PROJECT_DIR / "models" / "marts" / "hypotheses" / "_hypotheses__
 REGISTRY_MODEL = "hypothesis_results"
 
 
+def segment_membership(scheme: str, segment: str) -> str:
+    """SQL over `customers` (so aliased): the customer counts in the segment, as `segment_summary` counts.
+
+    `scheme` and `segment` are SQL string literals. In an exclusive scheme a customer is in the one
+    segment `customer_segments.segment_id` gives; in an overlapping one, in every segment whose rule
+    holds (`matched_segment_ids`). Whether a scheme is exclusive is read from `segment_summary`.
+    """
+    matched = f"instr(concat(', ', s.matched_segment_ids, ', '), concat(', ', {segment}, ', ')) > 0"
+    overlapping = f"not (select bool_or(x.scheme_is_exclusive) from segment_summary as x where x.scheme = {scheme})"
+    return (
+        "customer_key in (select s.customer_key from customer_segments as s"
+        f" where s.extract = customers.extract and s.scheme = {scheme}"
+        f" and (s.segment_id = {segment} or ({matched} and {overlapping})))"
+    )
+
+
 def _group(path: str, hid: str, name: str, spec: Any) -> Group:
     where_ = f"{path}: hypothesis {hid!r}, group {name}"
     if not isinstance(spec, dict):
@@ -88,18 +106,14 @@ def _group(path: str, hid: str, name: str, spec: Any) -> Group:
             raise RegistryError(f"{where_}: segment needs scheme and segment_id")
         scheme = sql_string(str(seg["scheme"]))
         segment = sql_string(str(seg["segment_id"]))
-        # dashboard_customers has one row per segment membership: the segment's own customers in an
-        # exclusive scheme, every customer whose rule holds in an overlapping one (as segment_summary counts)
-        member = (
-            "customer_key in (select s.customer_key from dashboard_customers as s where s.extract = customers.extract"
-            f" and s.scheme = {scheme} and s.segment_id = {segment})"
-        )
+        member = segment_membership(scheme, segment)
         where = f"not ({member})" if spec.get("rest") else member
+        segment_key = (str(seg["scheme"]), str(seg["segment_id"]))
     elif spec.get("where"):
-        where = str(spec["where"])
+        where, segment_key = str(spec["where"]), None
     else:
         raise RegistryError(f"{where_}: needs where (SQL over customers) or segment")
-    return Group(where=where, label_en=str(spec["label_en"]), label_ru=str(spec["label_ru"]))
+    return Group(where=where, label_en=str(spec["label_en"]), label_ru=str(spec["label_ru"]), segment=segment_key)
 
 
 def load_registry(path: str | Path | None = None) -> Registry:
