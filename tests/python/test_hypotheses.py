@@ -16,6 +16,7 @@ from metanprom.devtools.generator import generate
 from metanprom.statistics.conclusions import conclusions
 from metanprom.statistics.hypotheses import evaluate_hypothesis, load_groups, run_registry
 from metanprom.statistics.registry import RegistryError, load_registry
+from metanprom.statistics.sufficient import TwoGroups
 from metanprom.statistics.two_groups import (
     UnsuitableTestError,
     choose_test,
@@ -44,6 +45,17 @@ def _reference_p(test: str, a: np.ndarray, b: np.ndarray, alternative: str = "tw
     if test == "two_proportion_z":
         table = np.array([[a.sum(), len(a) - a.sum()], [b.sum(), len(b) - b.sum()]])
         return float(stats.chi2_contingency(table, correction=False).pvalue)
+    raise AssertionError(test)
+
+
+def _scipy_statistic(test: str, a: np.ndarray, b: np.ndarray) -> float:
+    """The test's statistic by scipy (or statsmodels) on the raw values."""
+    if test == "mann_whitney":
+        return float(stats.mannwhitneyu(a, b).statistic)
+    if test == "welch_t":
+        return float(stats.ttest_ind(a, b, equal_var=False).statistic)
+    if test == "two_proportion_z":
+        return float(proportions_ztest([a.sum(), b.sum()], [len(a), len(b)])[0])
     raise AssertionError(test)
 
 
@@ -150,7 +162,7 @@ def test_error_rate_under_the_null_is_close_to_alpha(sample_relation) -> None:
     for _ in range(runs):
         for values in measures.values():
             mask = rng.random(len(values)) < 0.5
-            row = evaluate_hypothesis(h, values[mask], values[~mask], "bank_scrooge")
+            row = evaluate_hypothesis(h, TwoGroups.from_arrays(values[mask], values[~mask]), "bank_scrooge")
             chosen[row["test"]] = chosen.get(row["test"], 0) + 1
             rejected[row["test"]] = rejected.get(row["test"], 0) + (row["p_value"] < 0.05)
     assert {"welch_t", "mann_whitney", "two_proportion_z"} <= set(chosen), chosen
@@ -227,6 +239,9 @@ def test_every_hypothesis_matches_an_independent_p_value(which: str, request: py
             a, b = load_groups(customers, registry.get(row["hypothesis_id"]), row["extract"])
             reference = _reference_p(row["test"], a, b, row["alternative"])
             assert row["p_value"] == pytest.approx(reference, rel=0, abs=1e-9), row["hypothesis_id"]
+            assert row["statistic"] == pytest.approx(_scipy_statistic(row["test"], a, b), rel=1e-9), row[
+                "hypothesis_id"
+            ]
         assert frame["conclusion_en"].str.len().min() > 20
         assert frame["conclusion_ru"].str.contains("[а-я]", regex=True).all()
 
@@ -252,7 +267,7 @@ def test_the_conclusions_direction_is_the_effects_not_the_medians() -> None:
     assert greater - smaller > 0
     registry = load_registry()
     h = next(x for x in registry.hypotheses if x.measure == "estimated_salary")
-    row = evaluate_hypothesis(h, a, b, "bank_scrooge")
+    row = evaluate_hypothesis(h, TwoGroups.from_arrays(a, b), "bank_scrooge")
     assert row["effect_size_name"] == "cliffs_delta"
     assert row["effect_size"] == pytest.approx(greater - smaller, rel=1e-12)
     row.update(p_value_adjusted=row["p_value"], reject_null=True)

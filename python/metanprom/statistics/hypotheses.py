@@ -1,12 +1,13 @@
 """Run the hypothesis registry on the built `customers` mart.
 
-For each hypothesis and extract: load only the measure of the two groups
-(DuckDB, read-only), choose the test by the data (or use the one named),
-report the checks behind the choice, the effect size with its 95 % interval,
+For each hypothesis and extract: the engine computes the two groups'
+sufficient statistics where the customers are (sizes, moments, quantiles,
+rank sums, counts, fixed samples: `sufficient`); the test is chosen by the
+data (or named); scipy and statsmodels turn those numbers into the statistic,
+the p-value and the effect size with its 95 % interval (`two_groups`). Then
 the p-value adjusted within the hypothesis' family, an outlier-sensitivity
-rerun, and one sentence of conclusion in English and in Russian. The
-registry, the tests and the sentences are modules of their own (registry,
-two_groups, conclusions).
+rerun, and one sentence of conclusion in English and in Russian
+(`conclusions`).
 """
 
 from __future__ import annotations
@@ -21,36 +22,47 @@ from metanprom.sqltext import sql_string
 from metanprom.statistics.conclusions import conclusions
 from metanprom.statistics.multiple_testing import adjusted_p_values
 from metanprom.statistics.registry import Hypothesis, Registry, RegistryError, load_registry
-from metanprom.statistics.two_groups import CONTINUOUS_TESTS, checks, choose_test, measure_kind, run_test, trimmed
+from metanprom.statistics.sufficient import TwoGroups
+from metanprom.statistics.two_groups import (
+    CI_SAMPLE,
+    CONTINUOUS_TESTS,
+    NORMALITY_SAMPLE,
+    UnsuitableTestError,
+    checks_from,
+    chi_square,
+    choose_test,
+    cliffs_delta,
+    mann_whitney,
+    run_test,
+    two_proportions,
+    welch,
+)
 
 
-def load_groups(customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str) -> tuple[np.ndarray, np.ndarray]:
-    """The measure of group a and group b in one extract; only that column is read."""
+def two_groups(customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str) -> TwoGroups:
+    """Group a and group b of `h` in one extract, as a relation the engine computes their statistics on."""
     measure = h.measure
     if h.measure_value is not None:
         measure = f"({h.measure} = {sql_string(h.measure_value)})::int"
-    customers = customers.set_alias("customers")  # segment groups refer to it by that name
-    rel = customers.filter(
-        f"extract = {sql_string(extract)} and (({h.a.where}) or ({h.b.where})) and {h.measure} is not null"
-    )
-    # one scan: both memberships and the measure; the overlap is counted from the memberships
-    data = rel.project(
-        f"coalesce(({h.a.where}), false) as in_a, coalesce(({h.b.where}), false) as in_b, {measure} as y"
-    ).fetchnumpy()
-    in_a = np.asarray(data["in_a"], dtype=bool)
-    overlap = int(np.count_nonzero(in_a & np.asarray(data["in_b"], dtype=bool)))
+    groups, overlap = TwoGroups.from_customers(customers, extract, h.a.where, h.b.where, measure)
     if overlap:
         raise RegistryError(f"hypothesis {h.id!r}: {overlap} customers of {extract} are in both groups")
-    y = data["y"]
-    if y.dtype == bool:
-        y = y.astype(np.int64)
-    if y.dtype.kind in "OUS":
-        return np.asarray(y[in_a], dtype=object), np.asarray(y[~in_a], dtype=object)
-    return np.asarray(y[in_a], dtype=float), np.asarray(y[~in_a], dtype=float)
+    return groups
 
 
-def evaluate_hypothesis(h: Hypothesis, a: np.ndarray, b: np.ndarray, extract: str) -> dict[str, Any]:
-    """Every figure of one hypothesis on one extract (before multiple-testing adjustment)."""
+def load_groups(customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every value of group a and of group b in one extract (for checks against other routes)."""
+    groups = two_groups(customers, h, extract)
+    return groups.sample(True), groups.sample(False)
+
+
+def evaluate_hypothesis(h: Hypothesis, groups: TwoGroups, extract: str) -> dict[str, Any]:
+    """Every figure of one hypothesis on one extract (before multiple-testing adjustment).
+
+    The engine returns each test's sufficient statistics (sizes, moments, quantiles, rank sums, counts) and
+    fixed samples; scipy and statsmodels turn them into p-values and intervals. Only groups smaller than 20,
+    where Mann-Whitney's exact distribution applies, are read whole."""
+    size = groups.summary()
     row: dict[str, Any] = {
         "hypothesis_id": h.id,
         "extract": extract,
@@ -63,34 +75,72 @@ def evaluate_hypothesis(h: Hypothesis, a: np.ndarray, b: np.ndarray, extract: st
         "group_b_en": h.b.label_en,
         "group_a_ru": h.a.label_ru,
         "group_b_ru": h.b.label_ru,
-        "n_a": len(a),
-        "n_b": len(b),
+        "n_a": size["n_a"],
+        "n_b": size["n_b"],
         "alpha": h.alpha,
         "alternative": h.alternative,
         "evidence": "exploratory" if extract in h.exploratory_on else "confirmatory",
     }
-    if min(len(a), len(b)) < 2:
+    if min(size["n_a"], size["n_b"]) < 2:
         row.update(status=f"skipped: a group has fewer than 2 customers in {extract}", test=None, measure_kind=None)
         return row
-    kind = measure_kind(a, b)
+    kind = "categorical" if groups.is_categorical else "binary" if size["is_binary"] else "continuous"
     row["measure_kind"] = kind
+    moments, quantiles, ordered = {}, {}, {}
     if kind == "continuous":
-        # Sorted once: no statistic depends on the order within a group, and on sorted groups the ranking
-        # inside Mann-Whitney (a stable sort of a followed by b) and the trimmed rerun cost a merge, not a sort.
-        a, b = np.sort(a), np.sort(b)
-        row.update(checks(a, b))
-        row.update(mean_a=float(a.mean()), mean_b=float(b.mean()), median_a=float(np.median(a)))
-        row["median_b"] = float(np.median(b))
+        moments, quantiles = groups.moments(), groups.quantiles()
+        # one fixed sample per group: its first NORMALITY_SAMPLE for the normality check, all of it for the
+        # interval of Cliff's delta (the whole group where it is no larger than CI_SAMPLE)
+        ordered = {g: groups.sample(g, CI_SAMPLE) for g in (True, False)}
+        row.update(checks_from(moments[True], moments[False], *(ordered[g][:NORMALITY_SAMPLE] for g in (True, False))))
+        row.update(mean_a=moments[True].mean, mean_b=moments[False].mean)
+        row.update(median_a=quantiles[True][1], median_b=quantiles[False][1])
     elif kind == "binary":
-        row.update(proportion_a=float(a.mean()), proportion_b=float(b.mean()))
+        row.update(proportion_a=size["ones_a"] / size["n_a"], proportion_b=size["ones_b"] / size["n_b"])
     test, reason = choose_test(kind, h.test, row if kind == "continuous" else {})
     row.update(test=test, test_reason=reason, status="tested")
-    row.update(run_test(test, a, b, alternative=h.alternative))
+    if test == "mann_whitney":
+        row.update(_mann_whitney(groups, None, h.alternative, ordered))
+    elif test == "welch_t":
+        row.update(welch(moments[True], moments[False], h.alternative))
+    elif test == "two_proportion_z":
+        row.update(two_proportions(size["ones_a"], size["n_a"], size["ones_b"], size["n_b"], h.alternative))
+    else:
+        if h.alternative != "two-sided":
+            raise UnsuitableTestError("a chi-square test has no one-sided alternative")
+        row.update(chi_square(groups.crosstab()[1]))
     if test in CONTINUOUS_TESTS:
-        ta, tb = trimmed(a), trimmed(b)
-        row["p_value_trimmed"] = run_test(test, ta, tb, with_effect=False, alternative=h.alternative)["p_value"]
+        # the outlier-sensitivity rerun: each group without its values outside its own 1 % and 99 % quantiles
+        bounds = {g: (quantiles[g][0], quantiles[g][2]) for g in (True, False)}
+        if test == "mann_whitney":
+            row["p_value_trimmed"] = _mann_whitney(groups, bounds, h.alternative, None)["p_value"]
+        else:
+            kept = groups.moments(bounds)
+            row["p_value_trimmed"] = welch(kept[True], kept[False], h.alternative)["p_value"]
         row["decision_changes_when_trimmed"] = bool((row["p_value"] < h.alpha) != (row["p_value_trimmed"] < h.alpha))
     return row
+
+
+def _mann_whitney(
+    groups: TwoGroups,
+    bounds: dict[bool, tuple[float, float]] | None,
+    alternative: str,
+    ordered: dict[bool, np.ndarray] | None,
+) -> dict[str, Any]:
+    """Mann-Whitney from the engine's rank sums (inside `bounds` if given); with `ordered` (each group's fixed
+    sample) also Cliff's delta and its interval. Groups under 20 are read whole and go to scipy, whose exact
+    distribution applies there."""
+    ranks = groups.rank_sums(bounds)
+    if min(ranks.n_a, ranks.n_b) < 20:
+        a, b = groups.sample(True), groups.sample(False)
+        if bounds:
+            a, b = (x[(x >= bounds[g][0]) & (x <= bounds[g][1])] for x, g in ((a, True), (b, False)))
+        return run_test("mann_whitney", a, b, with_effect=ordered is not None, alternative=alternative)
+    u_a, p_value = mann_whitney(ranks, alternative)
+    out: dict[str, Any] = {"statistic": u_a, "p_value": p_value, "effect_size_name": "cliffs_delta"}
+    if ordered is not None:
+        out.update(cliffs_delta(2 * u_a / (ranks.n_a * ranks.n_b) - 1, ordered[True], ordered[False]))
+    return out
 
 
 RESULT_COLUMNS = [
@@ -136,8 +186,7 @@ def run_registry(
         for extract in h.extracts:
             if extract not in present or (extracts and extract not in extracts):
                 continue
-            a, b = load_groups(customers, h, extract)
-            rows.append(evaluate_hypothesis(h, a, b, extract))
+            rows.append(evaluate_hypothesis(h, two_groups(customers, h, extract), extract))
     frame = pd.DataFrame(rows)
     for column in RESULT_COLUMNS:
         if column not in frame:

@@ -1,8 +1,9 @@
 """The two-group tests: which test fits the measure, and each test's statistic, p-value and effect size.
 
-scipy and statsmodels do every computation; this module chooses between
-them, reports the checks behind the choice and reruns continuous tests
-without the outer 1 % of values (the outlier-sensitivity check).
+scipy and statsmodels do every computation. Each test takes its sufficient
+statistics (rank sums, moments, counts: `metanprom.statistics.sufficient`
+computes them in the engine) and returns the statistic, the p-value and the
+effect size with its interval; `run_test` does the same from two arrays.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from statsmodels.stats.nonparametric import rank_compare_2indep
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from metanprom import project
+from metanprom.statistics.sufficient import Moments, RankSums
 
 CONTINUOUS_TESTS = ("mann_whitney", "welch_t")
 NORMALITY_SAMPLE = 5_000
-TRIM = 0.01
 #: Above this many customers per group, the interval of Cliff's delta comes from a fixed subsample.
 CI_SAMPLE = 200_000
 SEED = project.random_seed()
@@ -28,35 +29,32 @@ class UnsuitableTestError(ValueError):
     """A named test does not fit the measure (e.g. a t-test on a 0/1 variable)."""
 
 
-def measure_kind(a: np.ndarray, b: np.ndarray) -> str:
-    """binary (0/1), categorical (text) or continuous."""
-    if a.dtype == object or b.dtype == object:
-        return "categorical"
-    # one pass per group, no sort: this runs on every customer of a large extract
-    if all(bool(np.all((x == 0) | (x == 1))) for x in (a, b)):
-        return "binary"
-    return "continuous"
-
-
-def _normality_p(x: np.ndarray, seed: int = 0) -> float:
-    if len(x) < 20:
+def _normality_p(sample: np.ndarray, n: int) -> float:
+    """D'Agostino-Pearson's normality p-value on `sample` (the group, or a fixed sample of NORMALITY_SAMPLE
+    of it) of a group of n customers; reported beside the test, it decides nothing."""
+    if n < 20:
         return float("nan")
-    sample = x if len(x) <= NORMALITY_SAMPLE else np.random.default_rng(seed).choice(x, NORMALITY_SAMPLE, replace=False)
     if np.ptp(sample) == 0:
         return 0.0
     return float(stats.normaltest(sample).pvalue)
 
 
-def checks(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
-    """The checks behind the choice of a continuous test."""
-    out: dict[str, float] = {"n_a": len(a), "n_b": len(b)}
-    for name, x in (("a", a), ("b", b)):
-        out[f"normality_p_{name}"] = _normality_p(x)
-        out[f"skewness_{name}"] = float(stats.skew(x)) if len(x) > 2 else float("nan")
-        out[f"excess_kurtosis_{name}"] = float(stats.kurtosis(x)) if len(x) > 3 else float("nan")
-    var_a, var_b = (float(np.var(x, ddof=1)) if len(x) > 1 else float("nan") for x in (a, b))
-    out["variance_ratio"] = var_a / var_b if var_b else float("nan")
+def checks_from(a: Moments, b: Moments, sample_a: np.ndarray, sample_b: np.ndarray) -> dict[str, float]:
+    """The checks behind the choice of a continuous test, from each group's moments and normality sample."""
+    out: dict[str, float] = {"n_a": a.n, "n_b": b.n}
+    for name, moments, sample in (("a", a, sample_a), ("b", b, sample_b)):
+        out[f"normality_p_{name}"] = _normality_p(sample, moments.n)
+        out[f"skewness_{name}"] = moments.skewness
+        out[f"excess_kurtosis_{name}"] = moments.excess_kurtosis
+    out["variance_ratio"] = a.variance / b.variance if b.variance else float("nan")
     return out
+
+
+def checks(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """The checks of two arrays (a random NORMALITY_SAMPLE of a larger one for the normality test)."""
+    rng = np.random.default_rng(0)
+    samples = [x if len(x) <= NORMALITY_SAMPLE else rng.choice(x, NORMALITY_SAMPLE, replace=False) for x in (a, b)]
+    return checks_from(_moments(a), _moments(b), *samples)
 
 
 def choose_test(kind: str, requested: str, check: dict[str, float]) -> tuple[str, str]:
@@ -103,79 +101,117 @@ def run_test(
             return out
         # Cliff's delta = 2 U / (n_a n_b) - 1 (ties counted half), exactly, from the test's own U.
         delta = 2 * float(res.statistic) / (len(a) * len(b)) - 1
-        # Its interval from statsmodels' rank comparison; on large groups a fixed subsample of each
-        # (the interval's width, not the estimate, comes from it), so the cost stays bounded.
         rng = np.random.default_rng(SEED)
         sub_a = a if len(a) <= CI_SAMPLE else rng.choice(a, CI_SAMPLE, replace=False)
         sub_b = b if len(b) <= CI_SAMPLE else rng.choice(b, CI_SAMPLE, replace=False)
-        rc = rank_compare_2indep(sub_a, sub_b)
-        low, high = rc.confint_lintransf(const=-1, slope=2)
-        shift = delta - (2 * rc.prob1 - 1)
-        out.update(
-            effect_size=delta,
-            effect_size_ci_low=float(max(-1.0, low + shift)),
-            effect_size_ci_high=float(min(1.0, high + shift)),
-        )
+        out.update(cliffs_delta(delta, sub_a, sub_b))
     elif test == "welch_t":
-        # The effect the test is about: the difference in means, with Welch's own interval (unequal
-        # variances, Welch-Satterthwaite degrees of freedom), not a pooled-SD standardised difference.
-        res = stats.ttest_ind(a, b, equal_var=False)
-        interval = res.confidence_interval(confidence_level=0.95)
-        p_value = (
-            res.pvalue
-            if alternative == "two-sided"
-            else stats.ttest_ind(a, b, equal_var=False, alternative="greater").pvalue
-        )
-        out.update(
-            statistic=float(res.statistic),
-            p_value=float(p_value),
-            effect_size_name="mean_difference",
-            effect_size=float(a.mean() - b.mean()),
-            effect_size_ci_low=float(interval.low),
-            effect_size_ci_high=float(interval.high),
-        )
+        out.update(welch(_moments(a), _moments(b), alternative))
     elif test == "two_proportion_z":
-        count = np.array([a.sum(), b.sum()])
-        nobs = np.array([len(a), len(b)])
-        if count.sum() in (0, nobs.sum()):
-            z, p = 0.0, 1.0
-        else:
-            z, p = proportions_ztest(count, nobs, alternative="two-sided" if alternative == "two-sided" else "larger")
-        diff_low, diff_high = confint_proportions_2indep(count[0], nobs[0], count[1], nobs[1], compare="diff")
-        out.update(
-            statistic=float(z),
-            p_value=float(p),
-            effect_size_name="difference_in_proportions",
-            effect_size=float(count[0] / nobs[0] - count[1] / nobs[1]),
-            effect_size_ci_low=float(diff_low),
-            effect_size_ci_high=float(diff_high),
-        )
-        if count[1] > 0 and count[0] > 0:
-            rr_low, rr_high = confint_proportions_2indep(count[0], nobs[0], count[1], nobs[1], compare="ratio")
-            out.update(
-                relative_risk=float((count[0] / nobs[0]) / (count[1] / nobs[1])),
-                relative_risk_ci_low=float(rr_low),
-                relative_risk_ci_high=float(rr_high),
-            )
+        out.update(two_proportions(int(a.sum()), len(a), int(b.sum()), len(b), alternative))
     elif test == "chi_square":
         if alternative != "two-sided":
             raise UnsuitableTestError("a chi-square test has no one-sided alternative")
         categories = sorted(set(a.tolist()) | set(b.tolist()))
-        table = np.array([[np.sum(a == c) for c in categories], [np.sum(b == c) for c in categories]])
-        res = stats.chi2_contingency(table, correction=False)
-        out.update(
-            statistic=float(res.statistic),
-            p_value=float(res.pvalue),
-            effect_size_name="cramers_v",
-            effect_size=float(stats.contingency.association(table, method="cramer")),
-            effect_size_ci_low=float("nan"),
-            effect_size_ci_high=float("nan"),
-        )
+        out.update(chi_square(np.array([[np.sum(a == c) for c in categories], [np.sum(b == c) for c in categories]])))
     else:
         raise UnsuitableTestError(f"unknown test {test!r}")
     return out
 
 
-def trimmed(x: np.ndarray) -> np.ndarray:
-    low, high = np.quantile(x, [TRIM, 1 - TRIM])
-    return x[(x >= low) & (x <= high)]
+def cliffs_delta(delta: float, sub_a: np.ndarray, sub_b: np.ndarray) -> dict[str, Any]:
+    """Cliff's delta (= 2 U / (n_a n_b) - 1, ties counted half, from the test's own U) with its 95 % interval
+    from statsmodels' rank comparison of `sub_a` and `sub_b`: the groups, or fixed subsamples of large ones
+    (the interval's width, not the estimate, comes from them, so the cost stays bounded)."""
+    rc = rank_compare_2indep(sub_a, sub_b)
+    low, high = rc.confint_lintransf(const=-1, slope=2)
+    shift = delta - (2 * rc.prob1 - 1)
+    return {
+        "effect_size": delta,
+        "effect_size_ci_low": float(max(-1.0, low + shift)),
+        "effect_size_ci_high": float(min(1.0, high + shift)),
+    }
+
+
+def mann_whitney(ranks: RankSums, alternative: str = "two-sided") -> tuple[float, float]:
+    """U of group a and the p-value of Mann-Whitney's normal approximation (tie-corrected, with continuity),
+    as scipy.stats.mannwhitneyu(method="asymptotic") computes them, from the rank sums alone."""
+    n_a, n_b = ranks.n_a, ranks.n_b
+    u_a = ranks.rank_sum_a - n_a * (n_a + 1) / 2
+    u, factor = (u_a, 1) if alternative == "greater" else (max(u_a, n_a * n_b - u_a), 2)
+    n = n_a + n_b
+    sigma = np.sqrt(n_a * n_b / 12 * ((n + 1) - ranks.tie_term / (n * (n - 1))))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (u - n_a * n_b / 2 - 0.5) / sigma
+    return float(u_a), float(np.clip(factor * stats.norm.sf(z), 0.0, 1.0))
+
+
+def welch(a: Moments, b: Moments, alternative: str = "two-sided") -> dict[str, Any]:
+    """Welch's t-test from each group's size, mean and variance (scipy), and the effect the test is about:
+    the difference in means with Welch's own 95 % interval (Welch-Satterthwaite degrees of freedom), not a
+    pooled-SD standardised difference."""
+    sd_a, sd_b = np.sqrt(a.variance), np.sqrt(b.variance)
+    res = stats.ttest_ind_from_stats(a.mean, sd_a, a.n, b.mean, sd_b, b.n, equal_var=False)
+    p_value = res.pvalue
+    if alternative == "greater":
+        p_value = stats.ttest_ind_from_stats(
+            a.mean, sd_a, a.n, b.mean, sd_b, b.n, equal_var=False, alternative="greater"
+        ).pvalue
+    va, vb = a.variance / a.n, b.variance / b.n
+    df = (va + vb) ** 2 / (va**2 / (a.n - 1) + vb**2 / (b.n - 1))
+    difference = a.mean - b.mean
+    low, high = stats.t.interval(0.95, df, loc=difference, scale=np.sqrt(va + vb))
+    return {
+        "statistic": float(res.statistic),
+        "p_value": float(p_value),
+        "effect_size_name": "mean_difference",
+        "effect_size": float(difference),
+        "effect_size_ci_low": float(low),
+        "effect_size_ci_high": float(high),
+    }
+
+
+def two_proportions(count_a: int, n_a: int, count_b: int, n_b: int, alternative: str = "two-sided") -> dict[str, Any]:
+    """Two-proportion z-test (statsmodels), the difference in proportions with Newcombe's interval and the
+    relative risk with its interval, from the counts."""
+    count, nobs = np.array([count_a, count_b]), np.array([n_a, n_b])
+    if count.sum() in (0, nobs.sum()):
+        z, p = 0.0, 1.0
+    else:
+        z, p = proportions_ztest(count, nobs, alternative="two-sided" if alternative == "two-sided" else "larger")
+    diff_low, diff_high = confint_proportions_2indep(count_a, n_a, count_b, n_b, compare="diff")
+    out: dict[str, Any] = {
+        "statistic": float(z),
+        "p_value": float(p),
+        "effect_size_name": "difference_in_proportions",
+        "effect_size": float(count_a / n_a - count_b / n_b),
+        "effect_size_ci_low": float(diff_low),
+        "effect_size_ci_high": float(diff_high),
+    }
+    if count_a > 0 and count_b > 0:
+        rr_low, rr_high = confint_proportions_2indep(count_a, n_a, count_b, n_b, compare="ratio")
+        out.update(
+            relative_risk=float((count_a / n_a) / (count_b / n_b)),
+            relative_risk_ci_low=float(rr_low),
+            relative_risk_ci_high=float(rr_high),
+        )
+    return out
+
+
+def chi_square(table: np.ndarray) -> dict[str, Any]:
+    """Chi-square test of independence (no continuity correction) and Cramér's V, from a 2 x k table."""
+    res = stats.chi2_contingency(table, correction=False)
+    return {
+        "statistic": float(res.statistic),
+        "p_value": float(res.pvalue),
+        "effect_size_name": "cramers_v",
+        "effect_size": float(stats.contingency.association(table, method="cramer")),
+        "effect_size_ci_low": float("nan"),
+        "effect_size_ci_high": float("nan"),
+    }
+
+
+def _moments(x: np.ndarray) -> Moments:
+    centred = x - x.mean()
+    return Moments(len(x), float(x.mean()), *(float(np.sum(centred**k)) for k in (2, 3, 4)))
+

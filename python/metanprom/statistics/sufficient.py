@@ -1,0 +1,232 @@
+"""Two groups' sufficient statistics, computed by the engine where the customers are.
+
+A hypothesis compares a measure between group a and group b. Instead of
+pulling every customer's value into Python, the engine returns the few
+numbers each test needs, one aggregate per question:
+
+- sizes, and whether the measure is 0/1 (`summary`);
+- central moments, computed in two passes (mean first) so large money values
+  lose no precision (`moments`), optionally inside trimming bounds;
+- the 1 %, 50 % and 99 % quantiles by linear interpolation, numpy's default
+  (`quantiles`);
+- Mann-Whitney's rank sum of group a with average ranks for ties, and the
+  tie term sum(t^3 - t) over tied values (`rank_sums`);
+- counts per category (`crosstab`);
+- the values of a fixed sample: the customers with the smallest md5 of their
+  key and the project's seed, the same on every run and every engine
+  (`sample`).
+
+`TwoGroups.from_arrays` puts two arrays in an in-memory DuckDB relation, so
+tests (and callers holding arrays) take the same route.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from metanprom import project
+from metanprom.sqltext import sql_string
+
+SEED = project.random_seed()
+#: What orders customers for a sample: md5 of the key and the seed (portable, not the engine's RNG).
+SAMPLE_ORDER = f"md5(concat(customer_key, '|', '{SEED}'))"
+TRIM = 0.01
+_LOCAL = threading.local()
+
+
+@dataclass(frozen=True)
+class Moments:
+    n: int
+    mean: float
+    #: sums of (y - mean)^k for k = 2, 3, 4
+    s2: float
+    s3: float
+    s4: float
+
+    @property
+    def variance(self) -> float:
+        """Sample variance (ddof = 1)."""
+        return self.s2 / (self.n - 1) if self.n > 1 else float("nan")
+
+    def _central(self) -> tuple[float, float, float]:
+        return self.s2 / self.n, self.s3 / self.n, self.s4 / self.n
+
+    def _is_constant(self) -> bool:
+        # scipy.stats.skew/kurtosis treat a variance below the mean's float resolution as zero
+        m2 = self.s2 / self.n
+        return bool(m2 <= (np.finfo(np.float64).resolution * self.mean) ** 2)
+
+    @property
+    def skewness(self) -> float:
+        """Biased sample skewness, as scipy.stats.skew's default."""
+        if self.n <= 2 or self._is_constant():
+            return float("nan")
+        m2, m3, _ = self._central()
+        return float(m3 / m2**1.5)
+
+    @property
+    def excess_kurtosis(self) -> float:
+        """Biased excess (Fisher) kurtosis, as scipy.stats.kurtosis' default."""
+        if self.n <= 3 or self._is_constant():
+            return float("nan")
+        m2, _, m4 = self._central()
+        return float(m4 / m2**2 - 3.0)
+
+
+@dataclass(frozen=True)
+class RankSums:
+    n_a: int
+    n_b: int
+    #: sum of group a's average ranks in the pooled sample
+    rank_sum_a: float
+    #: sum over tied values of t^3 - t (t: how many share the value)
+    tie_term: float
+
+
+class TwoGroups:
+    """Group a and group b of one extract: an in_a flag and the measure `y`, one row per customer."""
+
+    def __init__(self, relation: duckdb.DuckDBPyRelation) -> None:
+        # columns: in_a (boolean), y (the measure), customer_key (text); customers in a or in b, y not null
+        self.relation = relation
+
+    @classmethod
+    def from_customers(
+        cls, customers: duckdb.DuckDBPyRelation, extract: str, where_a: str, where_b: str, measure: str
+    ) -> tuple[TwoGroups, int]:
+        """The two groups of `customers` (aliased so: group SQL may refer to it) and how many are in both."""
+        customers = customers.set_alias("customers")
+        rel = customers.filter(
+            f"extract = {sql_string(extract)} and (({where_a}) or ({where_b})) and ({measure}) is not null"
+        ).project(
+            f"coalesce(({where_a}), false) as in_a, coalesce(({where_b}), false) as in_b, {measure} as y, customer_key"
+        )
+        overlap = rel.aggregate("count(*) filter (where in_a and in_b)").fetchall()[0][0]
+        return cls(cls._numeric(rel.project("in_a, y, customer_key"))), int(overlap)
+
+    @staticmethod
+    def _numeric(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+        # a yes/no measure is a 0/1 one
+        if rel.types[rel.columns.index("y")] == duckdb.sqltype("boolean"):
+            return rel.project("in_a, y::integer as y, customer_key")
+        return rel
+
+    @classmethod
+    def from_arrays(cls, a: np.ndarray, b: np.ndarray) -> TwoGroups:
+        """Two arrays as groups (keys made up from their positions), on a connection of their own."""
+        frame = pd.DataFrame(
+            {
+                "in_a": np.r_[np.ones(len(a), dtype=bool), np.zeros(len(b), dtype=bool)],
+                "y": np.concatenate([np.asarray(a), np.asarray(b)]),
+                "customer_key": np.char.add(
+                    np.r_[np.full(len(a), "a"), np.full(len(b), "b")],
+                    np.r_[np.arange(len(a)), np.arange(len(b))].astype(str),
+                ),
+            }
+        )
+        if not hasattr(_LOCAL, "con"):
+            _LOCAL.con = duckdb.connect()  # one in-memory connection per thread, reused
+        return cls(cls._numeric(_LOCAL.con.from_df(frame)))
+
+    def _sql(self, query: str) -> duckdb.DuckDBPyRelation:
+        return self.relation.query("g", query)
+
+    @property
+    def is_categorical(self) -> bool:
+        return self.relation.types[self.relation.columns.index("y")] == duckdb.sqltype("varchar")
+
+    def summary(self) -> dict[str, int | bool]:
+        """n_a, n_b, whether every value is 0 or 1 (a 0/1 measure), and then how many 1s each group has."""
+        if self.is_categorical:
+            binary, ones = "false", "0, 0"
+        else:
+            binary = "coalesce(bool_and(y = 0 or y = 1), false)"
+            ones = "count(*) filter (where in_a and y = 1), count(*) filter (where not in_a and y = 1)"
+        n_a, n_b, is_binary, ones_a, ones_b = self._sql(
+            f"select count(*) filter (where in_a), count(*) filter (where not in_a), {binary}, {ones} from g"
+        ).fetchall()[0]
+        return {"n_a": int(n_a), "n_b": int(n_b), "is_binary": bool(is_binary), "ones_a": int(ones_a),
+                "ones_b": int(ones_b)}  # fmt: skip
+
+    @staticmethod
+    def _within(bounds: dict[bool, tuple[float, float]] | None) -> str:
+        if not bounds:
+            return "true"
+        return " or ".join(
+            f"(in_a = {str(group).lower()} and y >= cast('{float(low)!r}' as double)"
+            f" and y <= cast('{float(high)!r}' as double))"
+            for group, (low, high) in bounds.items()
+        )
+
+    def moments(self, bounds: dict[bool, tuple[float, float]] | None = None) -> dict[bool, Moments]:
+        """Each group's size, mean and central moment sums (True: group a)."""
+        within = self._within(bounds)
+        rows = self._sql(
+            f"""
+            with kept as (select in_a, y::double as y from g where {within}),
+            means as (select in_a, count(*) as n, avg(y) as mean from kept group by in_a)
+            select
+                kept.in_a, any_value(means.n), any_value(means.mean),
+                sum(power(kept.y - means.mean, 2)),
+                sum(power(kept.y - means.mean, 3)),
+                sum(power(kept.y - means.mean, 4))
+            from kept join means on kept.in_a = means.in_a
+            group by kept.in_a
+            """
+        ).fetchall()
+        found = {bool(r[0]): Moments(int(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[5])) for r in rows}
+        for group in (True, False):
+            found.setdefault(group, Moments(0, float("nan"), 0.0, 0.0, 0.0))
+        return found
+
+    def quantiles(self) -> dict[bool, tuple[float, float, float]]:
+        """Each group's (1 %, 50 %, 99 %) quantiles, linearly interpolated (numpy's default)."""
+        rows = self._sql(
+            f"select in_a, quantile_cont(y::double, [{TRIM}, 0.5, {1 - TRIM}]) from g group by in_a"
+        ).fetchall()
+        return {bool(r[0]): tuple(float(v) for v in r[1]) for r in rows}
+
+    def rank_sums(self, bounds: dict[bool, tuple[float, float]] | None = None) -> RankSums:
+        """Mann-Whitney's sufficient statistics: sizes, group a's rank sum (average ranks), the tie term."""
+        within = self._within(bounds)
+        n_a, n_b, twice_rank_sum, tie_term = self._sql(
+            f"""
+            with kept as (select in_a, y from g where {within}),
+            tied as (
+                select y, count(*) as t, count(*) filter (where in_a) as t_a
+                from kept group by y
+            ),
+            ranked as (
+                select t, t_a, sum(t) over (order by y rows between unbounded preceding and current row) - t as below
+                from tied
+            )
+            select
+                coalesce(sum(t_a), 0),
+                coalesce(sum(t - t_a), 0),
+                -- twice the rank sum, in integers: a tied value's average rank is below + (t + 1) / 2
+                coalesce(sum(cast(t_a as hugeint) * (2 * below + t + 1)), 0),
+                coalesce(sum(power(t::double, 3) - t), 0)
+            from ranked
+            """
+        ).fetchall()[0]
+        return RankSums(int(n_a), int(n_b), int(twice_rank_sum) / 2, float(tie_term))
+
+    def crosstab(self) -> tuple[list[str], np.ndarray]:
+        """Categories in sorted order, and the 2 x k table of counts (row 0: group a)."""
+        rows = self._sql("select y, count(*) filter (where in_a), count(*) filter (where not in_a) from g group by y")
+        counts = sorted(rows.fetchall(), key=lambda r: r[0])
+        table = np.array([[r[1] for r in counts], [r[2] for r in counts]], dtype=np.int64)
+        return [r[0] for r in counts], table
+
+    def sample(self, in_a: bool, size: int | None = None) -> np.ndarray:
+        """Group a's (or b's) values: all of them, or the `size` customers first in SAMPLE_ORDER."""
+        limit = f"order by {SAMPLE_ORDER} limit {int(size)}" if size is not None else ""
+        values = self._sql(f"select y from g where in_a = {str(in_a).lower()} {limit}").fetchnumpy()["y"]
+        if self.is_categorical:
+            return np.asarray(values, dtype=object)
+        return np.asarray(values, dtype=float)

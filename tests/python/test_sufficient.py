@@ -1,0 +1,122 @@
+"""The engine's sufficient statistics, turned into tests, against scipy on the raw values (1e-9)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from metanprom.statistics.sufficient import SAMPLE_ORDER, TwoGroups
+from metanprom.statistics.two_groups import chi_square, mann_whitney, welch
+
+
+def _heavy_ties(seed: int, n_a: int, n_b: int) -> tuple[np.ndarray, np.ndarray]:
+    """Money-like values with many exact zeros and values rounded to thousands: most values are tied."""
+    rng = np.random.default_rng(seed)
+
+    def draw(n: int, shift: float) -> np.ndarray:
+        x = np.round(rng.lognormal(11 + shift, 1.2, n), -3)
+        x[rng.random(n) < 0.3] = 0.0
+        return x
+
+    return draw(n_a, 0.0), draw(n_b, 0.15)
+
+
+CASES = {
+    "heavy ties": _heavy_ties(1, 3_000, 5_000),
+    "heavy ties, unequal": _heavy_ties(2, 40, 9_000),
+    "scores": tuple(np.random.default_rng(3).integers(600, 1000, size).astype(float) for size in (700, 650)),
+    "continuous": (np.random.default_rng(4).normal(0, 1, 500), np.random.default_rng(5).normal(0.1, 2, 800)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("alternative", ["two-sided", "greater"])
+def test_mann_whitney_from_rank_sums_is_scipys(case: str, alternative: str) -> None:
+    a, b = CASES[case]
+    u, p = mann_whitney(TwoGroups.from_arrays(a, b).rank_sums(), alternative)
+    reference = stats.mannwhitneyu(a, b, alternative=alternative, method="asymptotic")
+    assert u == pytest.approx(reference.statistic, rel=1e-12)
+    assert p == pytest.approx(reference.pvalue, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_trimmed_rank_sums_are_scipys_on_the_trimmed_values(case: str) -> None:
+    a, b = CASES[case]
+    groups = TwoGroups.from_arrays(a, b)
+    quantiles = groups.quantiles()
+    for values, group in ((a, True), (b, False)):
+        assert quantiles[group] == pytest.approx(tuple(np.quantile(values, [0.01, 0.5, 0.99])), rel=1e-12)
+    bounds = {g: (quantiles[g][0], quantiles[g][2]) for g in (True, False)}
+    ta = a[(a >= np.quantile(a, 0.01)) & (a <= np.quantile(a, 0.99))]
+    tb = b[(b >= np.quantile(b, 0.01)) & (b <= np.quantile(b, 0.99))]
+    ranks = groups.rank_sums(bounds)
+    assert (ranks.n_a, ranks.n_b) == (len(ta), len(tb))
+    reference = stats.mannwhitneyu(ta, tb, method="asymptotic")
+    assert mann_whitney(ranks)[1] == pytest.approx(reference.pvalue, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_moments_are_scipys(case: str) -> None:
+    a, b = CASES[case]
+    moments = TwoGroups.from_arrays(a, b).moments()
+    for values, group in ((a, True), (b, False)):
+        m = moments[group]
+        assert m.n == len(values)
+        assert m.mean == pytest.approx(values.mean(), rel=1e-12)
+        assert m.variance == pytest.approx(np.var(values, ddof=1), rel=1e-9)
+        assert m.skewness == pytest.approx(stats.skew(values), rel=1e-9)
+        assert m.excess_kurtosis == pytest.approx(stats.kurtosis(values), rel=1e-9)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("alternative", ["two-sided", "greater"])
+def test_welch_from_moments_is_scipys(case: str, alternative: str) -> None:
+    a, b = CASES[case]
+    moments = TwoGroups.from_arrays(a, b).moments()
+    result = welch(moments[True], moments[False], alternative)
+    reference = stats.ttest_ind(a, b, equal_var=False, alternative=alternative)
+    assert result["statistic"] == pytest.approx(reference.statistic, rel=1e-9)
+    assert result["p_value"] == pytest.approx(reference.pvalue, rel=1e-9, abs=1e-300)
+    interval = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert (result["effect_size_ci_low"], result["effect_size_ci_high"]) == pytest.approx(
+        (interval.low, interval.high), rel=1e-9
+    )
+
+
+def test_the_crosstab_gives_scipys_chi_square() -> None:
+    rng = np.random.default_rng(6)
+    a = rng.choice(np.array(["Ярославль", "Рыбинск", "Ростов"], dtype=object), 900, p=[0.5, 0.3, 0.2])
+    b = rng.choice(np.array(["Ярославль", "Рыбинск", "Ростов"], dtype=object), 700, p=[0.6, 0.3, 0.1])
+    groups = TwoGroups.from_arrays(a, b)
+    assert groups.is_categorical
+    categories, table = groups.crosstab()
+    assert categories == sorted({"Ярославль", "Рыбинск", "Ростов"})
+    frame = pd.crosstab(np.r_[np.zeros(len(a)), np.ones(len(b))], np.r_[a, b])
+    reference = stats.chi2_contingency(frame.to_numpy(), correction=False)
+    result = chi_square(table)
+    assert (result["statistic"], result["p_value"]) == pytest.approx((reference.statistic, reference.pvalue), rel=1e-9)
+
+
+def test_a_yes_no_measure_is_counted_as_zero_and_one() -> None:
+    a = np.array([True] * 30 + [False] * 70)
+    b = np.array([True] * 10 + [False] * 90)
+    summary = TwoGroups.from_arrays(a, b).summary()
+    assert summary == {"n_a": 100, "n_b": 100, "is_binary": True, "ones_a": 30, "ones_b": 10}
+
+
+def test_the_sample_is_the_customers_first_by_the_md5_of_their_key() -> None:
+    """Chosen by a hash of the key (worked here with hashlib), not by a random generator: the same on every run
+    and every engine."""
+    import hashlib
+
+    from metanprom import project
+
+    a = np.arange(50, dtype=float)
+    groups = TwoGroups.from_arrays(a, np.arange(5, dtype=float))
+    seed = project.random_seed()
+    expected = sorted(range(50), key=lambda i: hashlib.md5(f"a{i}|{seed}".encode()).hexdigest())[:7]
+    assert groups.sample(True, 7).tolist() == [float(i) for i in expected]
+    assert sorted(groups.sample(True).tolist()) == a.tolist()
+    assert "md5" in SAMPLE_ORDER
