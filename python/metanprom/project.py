@@ -47,6 +47,12 @@ def feature_labels(lang: str) -> dict[str, str]:
     return {feature: names[lang] for feature, names in features()["labels"].items()}
 
 
+def clusters() -> dict[str, Any]:
+    """The clustering declaration: k_min, k_max and the features as SQL over `customers` (name -> SQL)."""
+    declared = declarations()["clusters"]
+    return {"k_min": int(declared["k_min"]), "k_max": int(declared["k_max"]), "features": dict(declared["features"])}
+
+
 def gender_codes() -> dict[str, str]:
     """How the extracts spell gender -> its code in the marts."""
     return dict(declarations()["gender_codes"])

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import adjusted_rand_score
 
-from metanprom.statistics.clusters import FEATURE_SQL, assign, select_k
+from metanprom.statistics.clusters import FEATURE_SQL, centres, select_k
 
 SIZES = (600, 300, 150)
 
@@ -30,11 +29,18 @@ def test_the_chosen_k_is_the_number_of_true_groups_and_ward_agrees() -> None:
     assert chosen["bootstrap_stability_ari"] > 0.99
 
 
-def test_labels_recover_the_groups_numbered_by_size_and_chunks_change_nothing() -> None:
+def test_the_centres_are_the_true_groups_means_in_the_features_units() -> None:
     frame, truth = _three_groups()
-    arrays = {name: frame[name].to_numpy() for name in FEATURE_SQL}
-    labels = assign(frame, arrays, k=len(SIZES))
-    assert adjusted_rand_score(truth, labels) > 0.99
-    # 1 = the largest cluster, then by size
-    assert [int((labels == label).sum()) for label in (1, 2, 3)] == list(SIZES)
-    assert np.array_equal(assign(frame, arrays, k=len(SIZES), chunk=97), labels)
+    found = centres(frame, "bank_scrooge", k=len(SIZES))
+    assert len(found) == len(SIZES) * len(FEATURE_SQL)
+    assert list(found.loc[found["centre_index"] == 0, "feature"]) == list(FEATURE_SQL)
+    # the standardisation is the fit sample's mean and (population) standard deviation
+    first = found[found["centre_index"] == 0].set_index("feature")
+    assert np.allclose(first["feature_mean"], frame.mean().to_numpy(), rtol=1e-12)
+    assert np.allclose(first["feature_scale"], frame.std(ddof=0).to_numpy(), rtol=1e-12)
+    # well separated groups: each centre is one group's mean, worked here from the true labels
+    means = frame.groupby(truth).mean()
+    for _, centre in found.groupby("centre_index"):
+        coordinates = centre.set_index("feature")["centre"].reindex(list(FEATURE_SQL)).to_numpy()
+        nearest = np.argmin(((means.to_numpy() - coordinates) ** 2).sum(axis=1))
+        assert np.allclose(coordinates, means.iloc[nearest].to_numpy(), rtol=1e-9, atol=1e-9)

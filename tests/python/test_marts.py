@@ -175,6 +175,39 @@ def test_cluster_choice_is_recorded(shipped_warehouse: Path) -> None:
         assert clusters[0][0] == k
 
 
+def test_every_customer_is_in_the_cluster_of_the_nearest_centre(shipped_warehouse: Path) -> None:
+    """customer_clusters (assigned in SQL) against scikit-learn's nearest-centre search on the same centres,
+    clusters numbered by size."""
+    from sklearn.metrics import pairwise_distances_argmin
+
+    from metanprom.statistics.clusters import FEATURE_SQL
+
+    features = ", ".join(f"{sql} as {name}" for name, sql in FEATURE_SQL.items())
+    with connect(shipped_warehouse) as con:
+        for extract in ("bank_scrooge", "bank_dataset"):
+            centres = con.execute(
+                "select centre_index, feature, feature_mean, feature_scale, centre_standardised from cluster_centres"
+                " where extract = ? order by centre_index",
+                [extract],
+            ).df()
+            grid = centres.pivot(index="centre_index", columns="feature", values="centre_standardised")
+            scaler = centres.drop_duplicates("feature").set_index("feature")
+            names = list(FEATURE_SQL)
+            customers = con.execute(
+                f"select c.customer_key, k.cluster_id, {features} from customers as c"
+                " join customer_clusters as k using (extract, customer_key) where extract = ? order by customer_key",
+                [extract],
+            ).df()
+            x = (customers[names].to_numpy() - scaler.loc[names, "feature_mean"].to_numpy()) / scaler.loc[
+                names, "feature_scale"
+            ].to_numpy()
+            nearest = pairwise_distances_argmin(x, grid[names].to_numpy())
+            sizes = np.bincount(nearest, minlength=len(grid))
+            by_size = np.empty(len(grid), dtype=int)
+            by_size[np.argsort(-sizes, kind="stable")] = np.arange(1, len(grid) + 1)
+            assert np.array_equal(customers["cluster_id"].to_numpy(), by_size[nearest]), extract
+
+
 def test_unique_combination_test_reports_a_duplicate_and_only_it(shipped_warehouse: Path, tmp_path: Path) -> None:
     """The generic test groups by a hash first: it must still return exactly the repeated combination."""
     import re

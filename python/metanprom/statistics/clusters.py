@@ -3,7 +3,8 @@
 KMeans is fitted on a fixed sample of at most FIT_SAMPLE customers (read by
 DuckDB, not loaded whole), and every quadratic or repeated step (silhouette,
 Ward, bootstrap refits) runs on subsamples of it, so the cost stays flat as the
-extract grows; every customer is then assigned to its nearest centre in chunks.
+extract grows. The centres (`centres`) go back to the engine, which assigns every
+customer to the nearest one in SQL.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from metanprom import project
 
 log = logging.getLogger(__name__)
 
-K_RANGE = range(2, 8)
+K_RANGE = range(project.clusters()["k_min"], project.clusters()["k_max"] + 1)
 FIT_SAMPLE = 20_000
 EVAL_SAMPLE = 2_000
 BOOTSTRAPS = 5
@@ -30,23 +31,9 @@ BOOTSTRAP_ROWS = 5_000
 SEED = project.random_seed()
 
 
-#: The clustering features as SQL over `customers`: numbers only, so every customer can be read as
-#: NumPy arrays (no strings) and the cost and memory of reading them stay small.
-FEATURE_SQL = {
-    "age": "age::double",
-    "credit_score": "credit_score::double",
-    "property_score": "property_score::double",
-    "log_balance": "ln(1 + greatest(coalesce(balance, 0), 0))",
-    "product_count": "product_count::double",
-    "log_salary": "ln(1 + greatest(estimated_salary, 0))",
-    "has_credit_card": "has_credit_card::double",
-    "is_active": "is_active::double",
-    "has_balance": "has_balance::double",
-    "female": "(gender = 'F')::double",
-    "city_yar": "(city_code = 'YAR')::double",
-    "city_ryb": "(city_code = 'RYB')::double",
-    "city_ros": "(city_code = 'ROS')::double",
-}
+#: The clustering features as SQL over `customers` (declared in dbt_project.yml, var `clusters`): numbers
+#: only, so the fit sample is read as NumPy arrays (no strings).
+FEATURE_SQL = project.clusters()["features"]
 INPUT_COLUMNS = tuple(f"{sql} as {name}" for name, sql in FEATURE_SQL.items())
 
 
@@ -121,18 +108,24 @@ def _select_k(customers: pd.DataFrame, extract: str) -> pd.DataFrame:
     return selection
 
 
-def assign(sample: pd.DataFrame, customers: dict[str, np.ndarray], k: int, chunk: int = 1_000_000) -> np.ndarray:
-    """Each customer's cluster (1 = the largest) under KMeans with k clusters, fitted on `sample` as in
-    `select_k`; `customers` are all of the extract's customers as arrays, assigned in chunks."""
+def centres(sample: pd.DataFrame, extract: str, k: int) -> pd.DataFrame:
+    """KMeans with k clusters fitted on `sample` as in `select_k`: one row per centre and feature, with the
+    scaler's mean and scale, so SQL can assign every customer to the nearest centre (`customer_clusters`)."""
     scaler, fit_x, _ = _prepared(sample)
     with threadpool_limits(1):
         model = _kmeans(fit_x, k)
-        n = len(customers["age"])
-        labels = np.empty(n, dtype=np.int64)
-        for start in range(0, n, chunk):
-            part = {name: values[start : start + chunk] for name, values in customers.items()}
-            labels[start : start + chunk] = model.predict(scaler.transform(features(part)))
-    order = np.argsort(-np.bincount(labels, minlength=k), kind="stable")
-    relabel = np.empty(k, dtype=np.int64)
-    relabel[order] = np.arange(1, k + 1)
-    return relabel[labels]
+    rows = [
+        {
+            "extract": extract,
+            "k": k,
+            "centre_index": index,
+            "feature": feature,
+            "feature_mean": float(scaler.mean_[j]),
+            "feature_scale": float(scaler.scale_[j]),
+            "centre_standardised": float(model.cluster_centers_[index, j]),
+            "centre": float(model.cluster_centers_[index, j] * scaler.scale_[j] + scaler.mean_[j]),
+        }
+        for index in range(k)
+        for j, feature in enumerate(FEATURE_SQL)
+    ]
+    return pd.DataFrame(rows)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from metanprom import project
@@ -15,10 +14,6 @@ SAMPLE_SEED = project.random_seed()
 def extracts_of(customers: duckdb.DuckDBPyRelation) -> list[str]:
     """The extracts present, in name order."""
     return sorted(r[0] for r in customers.project("extract").distinct().fetchall())
-
-
-def _selected(customers: duckdb.DuckDBPyRelation, extract: str, columns: list[str]) -> duckdb.DuckDBPyRelation:
-    return customers.filter(f"extract = {sql_string(extract)}").project(", ".join(columns))
 
 
 def columns_frame(
@@ -33,8 +28,3 @@ def columns_frame(
     if sample is not None:
         rel = rel.order(f"hash(customer_key, {SAMPLE_SEED})").limit(sample)
     return rel.project(", ".join(columns)).df()
-
-
-def columns_numpy(customers: duckdb.DuckDBPyRelation, extract: str, columns: list[str]) -> dict[str, np.ndarray]:
-    """`columns` of every customer of one extract as NumPy arrays (no row objects, no pandas)."""
-    return _selected(customers, extract, columns).fetchnumpy()
