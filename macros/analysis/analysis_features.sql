@@ -41,3 +41,19 @@
         ) / (1 + {{ z }}^2 / ({{ trials }}))
     )
 {%- endmacro %}
+
+{#-
+    The value at a 0-based fractional position of a sorted population, interpolated linearly as DuckDB's
+    median() / quantile_cont() do, from a table of distinct values. An aggregate: use with GROUP BY.
+    Arguments:
+      value  - the column of distinct values
+      up_to  - how many of the population hold this value or a smaller one (a running sum)
+      middle - the position, e.g. (n - 1) / 2 for the median (the same on every row of the group)
+-#}
+{% macro value_at_middle(value, up_to, middle) -%}
+    min({{ value }}) filter (where {{ up_to }} > floor({{ middle }}))
+    + (
+        min({{ value }}) filter (where {{ up_to }} > ceil({{ middle }}))
+        - min({{ value }}) filter (where {{ up_to }} > floor({{ middle }}))
+    ) * (any_value({{ middle }}) - floor(any_value({{ middle }})))
+{%- endmacro %}

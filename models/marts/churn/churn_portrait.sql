@@ -1,4 +1,13 @@
 {%- set numeric = analysis_features()['numeric'] -%}
+{%- set types = var('customer_columns') -%}
+{#- whole-number columns: their medians come from value counts (a grouping aggregate, which can spill to
+    disk), not from holding every value (median() cannot spill: at 10 million customers, six of them beside
+    another model outgrew DuckDB's memory limit) -#}
+{%- set counted = [] -%}
+{%- for column in numeric if types.get(column) == 'integer' -%}
+    {%- do counted.append(column) -%}
+{%- endfor -%}
+{%- set held = numeric | reject('in', counted) | list -%}
 
 with
 
@@ -8,32 +17,160 @@ customers as (
 
 ),
 
-numeric_stats as (
+means as (
 
-    {%- set pairs = [] %}
     {%- for column in numeric %}
-        {%- do pairs.append((column, 'mean')) %}
-        {%- do pairs.append((column, 'median')) %}
-    {%- endfor %}
-    {%- for column, statistic in pairs %}
 
         select
             extract,
             '{{ column }}' as feature,
-            'numeric' as feature_type,
-            '{{ statistic }}' as statistic,
-            '{{ statistic }}' as feature_value,
-            {{ 1 if statistic == 'mean' else 2 }} as value_order,
-            {{ 'avg' if statistic == 'mean' else 'median' }}({{ column }}) filter (where is_churned)::double
-                as churned_value,
-            {{ 'avg' if statistic == 'mean' else 'median' }}({{ column }}) filter (where not is_churned)::double
-                as retained_value,
-            {{ 'avg' if statistic == 'mean' else 'median' }}({{ column }})::double as all_value
+            'mean' as statistic,
+            avg({{ column }}) filter (where is_churned)::double as churned_value,
+            avg({{ column }}) filter (where not is_churned)::double as retained_value,
+            avg({{ column }})::double as all_value
 
         from customers
         group by extract
         {{ 'union all' if not loop.last }}
     {%- endfor %}
+
+),
+
+held_medians as (
+
+    {%- for column in held %}
+
+        select
+            extract,
+            '{{ column }}' as feature,
+            'median' as statistic,
+            median({{ column }}) filter (where is_churned)::double as churned_value,
+            median({{ column }}) filter (where not is_churned)::double as retained_value,
+            median({{ column }})::double as all_value
+
+        from customers
+        group by extract
+        union all
+    {%- endfor %}
+
+    {{ no_rows({
+        'extract': 'varchar',
+        'feature': 'varchar',
+        'statistic': 'varchar',
+        'churned_value': 'double',
+        'retained_value': 'double',
+        'all_value': 'double',
+    }, 'customers') }}
+
+),
+
+value_counts as (
+
+    {%- for column in counted %}
+
+        select
+            extract,
+            '{{ column }}' as feature,
+            {{ column }}::double as feature_value,
+            count(*) filter (where is_churned) as churned,
+            count(*) filter (where not is_churned) as retained,
+            count(*) as everyone
+
+        from customers
+        where {{ column }} is not null
+        group by extract, {{ column }}
+        union all
+    {%- endfor %}
+
+    {{ no_rows({
+        'extract': 'varchar',
+        'feature': 'varchar',
+        'feature_value': 'double',
+        'churned': 'bigint',
+        'retained': 'bigint',
+        'everyone': 'bigint',
+    }, 'customers') }}
+
+),
+
+-- each value's position: how many customers hold it or a smaller one, and how many there are
+positions as (
+
+    select
+        {%- for group in ['churned', 'retained', 'everyone'] %}
+            sum({{ group }}) over running as up_to_{{ group }},
+            (sum({{ group }}) over whole - 1) / 2 as middle_{{ group }},
+        {%- endfor %}
+        extract,
+        feature,
+        feature_value
+
+    from value_counts
+    window
+        running as (partition by extract, feature order by feature_value rows unbounded preceding),
+        whole as (partition by extract, feature)
+
+),
+
+-- the median as median() computes it: the value at 0-based position (n - 1) / 2, interpolated between
+-- the values at its floor and ceiling when n is even
+counted_medians as (
+
+    select
+        {%- for group in ['churned', 'retained', 'everyone'] %}
+            {{ value_at_middle('feature_value', 'up_to_' ~ group, 'middle_' ~ group) }}
+                as {{ 'all' if group == 'everyone' else group }}_value,
+        {%- endfor %}
+        extract,
+        feature,
+        'median' as statistic
+
+    from positions
+    group by extract, feature
+
+),
+
+numeric_stats as (
+
+    select
+        extract,
+        feature,
+        'numeric' as feature_type,
+        statistic,
+        statistic as feature_value,
+        case when statistic = 'mean' then 1 else 2 end as value_order,
+        churned_value,
+        retained_value,
+        all_value
+
+    from (
+        select
+            extract,
+            feature,
+            statistic,
+            churned_value,
+            retained_value,
+            all_value
+        from means
+        union all
+        select
+            extract,
+            feature,
+            statistic,
+            churned_value,
+            retained_value,
+            all_value
+        from held_medians
+        union all
+        select
+            extract,
+            feature,
+            statistic,
+            churned_value,
+            retained_value,
+            all_value
+        from counted_medians
+    ) as numeric_statistics
 
 ),
 
