@@ -19,8 +19,8 @@ cells as (
         {%- for feature in features %}
             {{ feature }},
         {%- endfor %}
-        -- two halves chosen by a hash of the key: candidates are selected on one, confirmed on the other
-        hash(customer_key) % 2 = 1 as is_confirmation_half,
+        -- two halves chosen by the md5 of the key (sample_key): candidates are selected on one, confirmed on the other
+        {{ sample_key('customer_key') }} >= '8' as is_confirmation_half,
         count(*) as customers,
         count(*) filter (where is_churned) as churned
 

@@ -34,3 +34,18 @@ def test_each_format_maps_its_header_onto_every_canonical_column_once() -> None:
         mapped = list(spec["columns"].values())
         assert sorted(mapped) == sorted(canonical), name
         assert spec["cities"] and spec["label_en"] and spec["label_ru"], name
+
+
+def test_the_python_samples_and_the_dbt_macro_order_customers_by_the_same_key() -> None:
+    """frames.SAMPLE_ORDER (Python steps) and the macro sample_key (SQL models) must be one expression."""
+    import re
+
+    from metanprom.settings import PROJECT_DIR
+    from metanprom.statistics.frames import SAMPLE_ORDER
+
+    macro = (PROJECT_DIR / "macros" / "utils" / "sample_key.sql").read_text(encoding="utf-8")
+    body = re.search(r"%}\s*(.*?)\s*{%-? endmacro", macro, re.S).group(1)
+    rendered = body.replace("{{ column }}", "customer_key").replace(
+        "{{ var('random_seed') }}", str(project.random_seed())
+    )
+    assert rendered == SAMPLE_ORDER

@@ -43,13 +43,13 @@ def features(customers: pd.DataFrame | dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _prepared(sample: pd.DataFrame) -> tuple[StandardScaler, np.ndarray, np.ndarray]:
-    """The scaler fitted on the sample, and the fit and evaluation samples scaled."""
+    """The scaler fitted on the sample, and the fit and evaluation samples scaled (the evaluation sample:
+    the first EVAL_SAMPLE customers of the fit sample, which is in sample order)."""
     x = features(sample)
     scaler = StandardScaler().fit(x)
     scaled = scaler.transform(x)
-    rng = np.random.default_rng(SEED)
-    eval_rows = rng.choice(len(scaled), size=min(EVAL_SAMPLE, len(scaled)), replace=False)
-    return scaler, scaled, scaled[eval_rows]
+    # the sample arrives in sample order (frames.SAMPLE_ORDER): its first rows are a sample of their own
+    return scaler, scaled, scaled[:EVAL_SAMPLE]
 
 
 def _kmeans(fit_x: np.ndarray, k: int) -> KMeans:

@@ -16,7 +16,7 @@ from metanprom import project
 NUMERIC = tuple(project.features()["numeric"])
 FLAGS = tuple(project.features()["flags"])
 CATEGORICAL = ("city_code", "gender")
-#: Above this many customers per extract the statistics use a fixed random sample of this size.
+#: Above this many customers per extract the statistics use a fixed sample of this size (frames.SAMPLE_ORDER).
 SAMPLE_ROWS = 50_000
 #: phik and its (asymptotic) significance use a smaller sample.
 PHIK_SAMPLE_ROWS = 20_000
@@ -61,19 +61,17 @@ def _encoded(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def feature_correlations(
-    frame: pd.DataFrame, extract: str, seed: int = 0, customers_total: int | None = None
-) -> pd.DataFrame:
+def feature_correlations(frame: pd.DataFrame, extract: str, customers_total: int | None = None) -> pd.DataFrame:
     """One row per pair of features of one extract (churn included as a feature).
 
     Pearson and Spearman on numeric, 0/1 and one-hot columns (pairs with a
     missing balance use the customers who have one); phik on the original
     columns (numeric ones as interval), with its significance as a z-score.
-    `frame` may already be a sample; `customers_total` is then the extract's size.
+    `frame` is in sample order (`frames.columns_frame`): Pearson and Spearman use its first SAMPLE_ROWS rows,
+    phik its first PHIK_SAMPLE_ROWS; `customers_total` is the extract's size where `frame` is a sample.
     """
     customers_total = customers_total or len(frame)
-    if len(frame) > SAMPLE_ROWS:
-        frame = frame.sample(n=SAMPLE_ROWS, random_state=seed)
+    frame = frame.head(SAMPLE_ROWS)  # in sample order (frames.SAMPLE_ORDER): the first rows are a sample
     encoded = _encoded(frame)
     rows = []
     for a, b in itertools.combinations(encoded.columns, 2):
@@ -102,7 +100,7 @@ def feature_correlations(
     interval = list(PHIK_INTERVAL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        small = phik_frame.sample(n=min(len(phik_frame), PHIK_SAMPLE_ROWS), random_state=seed)
+        small = phik_frame.head(PHIK_SAMPLE_ROWS)
         bins = phik_bins(small)
         matrix = phik_matrix(small, interval_cols=interval, bins=bins, verbose=False, njobs=1)
         significance = significance_matrix(

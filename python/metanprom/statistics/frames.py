@@ -1,4 +1,11 @@
-"""Read only what a Python step needs from a DuckDB relation: chosen columns, optionally a fixed sample."""
+"""Read only what a Python step needs from a DuckDB relation: chosen columns, optionally a fixed sample.
+
+A sample is the customers first in SAMPLE_ORDER: the md5 of their key and the
+project's seed, a uniform random choice that is the same on every run, thread
+count and engine (md5 and string order are standard SQL functions; the dbt macro
+`sample_key` writes the same expression). Its rows arrive in that order, so the
+first m rows of a sample are the sample of m.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,8 @@ from metanprom import project
 from metanprom.sqltext import sql_string
 
 SAMPLE_SEED = project.random_seed()
+#: What orders customers for a sample (the dbt macro sample_key renders the same SQL).
+SAMPLE_ORDER = f"md5(concat(customer_key, '|', '{SAMPLE_SEED}'))"
 
 
 def extracts_of(customers: duckdb.DuckDBPyRelation) -> list[str]:
@@ -19,12 +28,9 @@ def extracts_of(customers: duckdb.DuckDBPyRelation) -> list[str]:
 def columns_frame(
     customers: duckdb.DuckDBPyRelation, extract: str, columns: list[str], sample: int | None = None
 ) -> pd.DataFrame:
-    """`columns` of one extract as a DataFrame; with `sample`, at most that many customers.
-
-    The sample is deterministic whatever the thread count: the customers with the
-    smallest hash of their key (salted), which is a uniform random choice.
-    """
+    """`columns` of one extract as a DataFrame; with `sample`, the first that many customers in SAMPLE_ORDER,
+    in that order."""
     rel = customers.filter(f"extract = {sql_string(extract)}")
     if sample is not None:
-        rel = rel.order(f"hash(customer_key, {SAMPLE_SEED})").limit(sample)
+        rel = rel.order(SAMPLE_ORDER).limit(sample)
     return rel.project(", ".join(columns)).df()

@@ -29,12 +29,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metanprom import project
 from metanprom.sqltext import sql_string
+from metanprom.statistics.frames import SAMPLE_ORDER
 
-SEED = project.random_seed()
-#: What orders customers for a sample: md5 of the key and the seed (portable, not the engine's RNG).
-SAMPLE_ORDER = f"md5(concat(customer_key, '|', '{SEED}'))"
 TRIM = 0.01
 _LOCAL = threading.local()
 

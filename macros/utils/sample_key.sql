@@ -1,0 +1,3 @@
+{% macro sample_key(column) -%}
+    md5(concat({{ column }}, '|', '{{ var('random_seed') }}'))
+{%- endmacro %}
