@@ -214,4 +214,3 @@ def chi_square(table: np.ndarray) -> dict[str, Any]:
 def _moments(x: np.ndarray) -> Moments:
     centred = x - x.mean()
     return Moments(len(x), float(x.mean()), *(float(np.sum(centred**k)) for k in (2, 3, 4)))
-
