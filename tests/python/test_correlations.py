@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from metanprom.statistics.correlations import NO_BALANCE, PHIK_INTERVAL, feature_correlations, phik_bins
+from metanprom.statistics.correlations import (
+    NO_BALANCE,
+    PHIK_INTERVAL,
+    feature_correlations,
+    pearson_spearman,
+    phik_bins,
+)
 from metanprom.warehouse import connect
 
 
@@ -41,18 +47,38 @@ def test_no_phik_bin_holds_most_customers(extract: str, shipped_warehouse) -> No
         assert equal_width.max() / equal_width.sum() > 0.5
 
 
-def test_pearson_and_spearman_are_scipys_on_the_raw_values(shipped_warehouse) -> None:
-    frame = _customers(shipped_warehouse, "bank_dataset")
-    result = feature_correlations(frame, "bank_dataset").set_index(["feature_a", "feature_b"])
-    a, b = frame["age"].astype(float), frame["is_churned"].astype(float)
-    row = (
-        result.loc[("age", "is_churned")]
-        if ("age", "is_churned") in result.index
-        else result.loc[("is_churned", "age")]
+def _all_pairs_match_scipy(frame: pd.DataFrame) -> int:
+    """Every pair of pearson_spearman (computed by DuckDB) against scipy's pearsonr and spearmanr on the raw
+    values of the customers who have both (r and p to 1e-9); returns how many pairs were checked."""
+    import duckdb
+
+    encoded = frame[["age", "credit_score", "property_score", "balance", "product_count", "estimated_salary"]].astype(
+        float
     )
-    assert row["pearson"] == pytest.approx(stats.pearsonr(a, b)[0], rel=1e-9)
-    assert row["spearman"] == pytest.approx(stats.spearmanr(a, b)[0], rel=1e-9)
-    assert 0 < row["phik"] <= 1
+    for flag in ("has_credit_card", "is_active", "has_balance", "is_churned"):
+        encoded[flag] = frame[flag].astype(float)
+    encoded["gender_female"] = (frame["gender"] == "F").astype(float)
+    for code in sorted(frame["city_code"].unique()):
+        encoded[f"city_{code.lower()}"] = (frame["city_code"] == code).astype(float)
+    with duckdb.connect() as con:
+        result = pearson_spearman(con.from_df(frame))
+    assert len(result) > 60
+    for row in result.to_dict("records"):
+        pair = encoded[[row["feature_a"], row["feature_b"]]].dropna()
+        x, y = pair.iloc[:, 0].to_numpy(), pair.iloc[:, 1].to_numpy()
+        assert row["customers_used"] == len(pair)
+        pearson, spearman = stats.pearsonr(x, y), stats.spearmanr(x, y)
+        label = (row["feature_a"], row["feature_b"])
+        assert row["pearson"] == pytest.approx(pearson.statistic, rel=1e-9, abs=1e-12), label
+        assert row["pearson_p_value"] == pytest.approx(pearson.pvalue, rel=1e-9, abs=1e-300), label
+        assert row["spearman"] == pytest.approx(spearman.statistic, rel=1e-9, abs=1e-12), label
+        assert row["spearman_p_value"] == pytest.approx(spearman.pvalue, rel=1e-9, abs=1e-300), label
+    return len(result)
+
+
+@pytest.mark.parametrize("extract", ["bank_scrooge", "bank_dataset"])
+def test_pearson_and_spearman_are_scipys_on_the_raw_values(extract: str, shipped_warehouse) -> None:
+    _all_pairs_match_scipy(_customers(shipped_warehouse, extract))
 
 
 def _synthetic_customers(rows: int = 4_000) -> pd.DataFrame:
@@ -93,13 +119,17 @@ def test_phik_bins_hold_equal_counts_on_a_heavy_tail_without_a_build() -> None:
 
 
 def test_pearson_and_spearman_are_scipys_without_a_build() -> None:
+    """Heavy ties (flags, small integers), a third without a balance: every pair against scipy."""
+    _all_pairs_match_scipy(_synthetic_customers())
+
+
+def test_phik_and_the_engines_figures_come_together_per_pair() -> None:
+    import duckdb
+
     frame = _synthetic_customers()
-    result = feature_correlations(frame, "bank_scrooge").set_index(["feature_a", "feature_b"])
-    row = (
-        result.loc[("age", "is_churned")]
-        if ("age", "is_churned") in result.index
-        else result.loc[("is_churned", "age")]
-    )
-    a, b = frame["age"].astype(float), frame["is_churned"].astype(float)
-    assert row["pearson"] == pytest.approx(stats.pearsonr(a, b)[0], rel=1e-9)
-    assert row["spearman"] == pytest.approx(stats.spearmanr(a, b)[0], rel=1e-9)
+    with duckdb.connect() as con:
+        result = feature_correlations(con.from_df(frame), frame, "bank_scrooge").set_index(["feature_a", "feature_b"])
+    row = result.loc[("age", "is_churned")]
+    assert row["pearson"] == pytest.approx(stats.pearsonr(frame["age"], frame["is_churned"].astype(float))[0])
+    assert 0 < row["phik"] <= 1
+    assert row["customers_in_extract"] == len(frame)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import warnings
 
+import duckdb
 import numpy as np
 import pandas as pd
 import phik  # noqa: F401  (registers the DataFrame.phik_matrix accessor)
@@ -12,6 +13,7 @@ from phik import phik_matrix, significance_matrix
 from scipy import stats
 
 from metanprom import project
+from metanprom.sqltext import sql_string
 
 NUMERIC = tuple(project.features()["numeric"])
 FLAGS = tuple(project.features()["flags"])
@@ -51,47 +53,95 @@ def phik_bins(frame: pd.DataFrame) -> dict[str, list[float]]:
     return bins
 
 
-def _encoded(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame[list(NUMERIC)].astype(float).copy()
-    for flag in FLAGS:
-        out[flag] = frame[flag].astype(float)
-    out["gender_female"] = (frame["gender"] == "F").astype(float)
-    for code in sorted(frame["city_code"].dropna().unique()):
-        out[f"city_{code.lower()}"] = (frame["city_code"] == code).astype(float)
-    return out
+def _encoded_sql(sample: duckdb.DuckDBPyRelation) -> dict[str, str]:
+    """The correlated columns as SQL over the customers: numbers, 0/1 flags, female, one column per city."""
+    columns = {name: f"cast({name} as double)" for name in (*NUMERIC, *FLAGS)}
+    columns["gender_female"] = "cast(coalesce(gender = 'F', false) as double)"
+    codes = sorted(
+        r[0] for r in sample.query("s", "select distinct city_code from s where city_code is not null").fetchall()
+    )
+    for code in codes:
+        columns[f"city_{code.lower()}"] = f"cast(coalesce(city_code = {sql_string(code)}, false) as double)"
+    return columns
 
 
-def feature_correlations(frame: pd.DataFrame, extract: str, customers_total: int | None = None) -> pd.DataFrame:
+def pearson_spearman(sample: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """Pearson and Spearman of every pair of correlated columns, one row per pair, computed by the engine.
+
+    A pair uses the customers who have both values (a missing balance leaves its customers out of the
+    balance pairs). Spearman is Pearson on the average ranks within those customers, as scipy's spearmanr.
+    The engine returns r, n and whether both columns vary; the p-values come from scipy's distributions
+    (Pearson's exact beta null distribution and Spearman's t approximation, as pearsonr and spearmanr)."""
+    columns = _encoded_sql(sample)
+    names = list(columns)
+    encoded = sample.query("s", "select " + ", ".join(f"{sql} as {name}" for name, sql in columns.items()) + " from s")
+    counts = encoded.aggregate(", ".join(f"count({name})" for name in names) + ", count(*)").fetchall()[0]
+    nullable = {name for name, n in zip(names, counts[:-1], strict=True) if n < counts[-1]}
+    pairs = list(itertools.combinations(names, 2))
+    rows = []
+    for subset in sorted({tuple(sorted(nullable & {a, b})) for a, b in pairs}):
+        chosen = [(a, b) for a, b in pairs if tuple(sorted(nullable & {a, b})) == subset]
+        kept = encoded.filter(" and ".join(f"{name} is not null" for name in subset) or "true")
+        ranks = ", ".join(
+            f"rank() over (order by {name}) + (count(*) over (partition by {name}) - 1) / 2 as rank_{name}"
+            for name in names
+        )
+        aggregates = []
+        for a, b in chosen:
+            aggregates += [
+                f"regr_count({a}, {b})",
+                f"corr({a}, {b})",
+                f"corr(rank_{a}, rank_{b})",
+                f"count(distinct case when {b} is not null then {a} end) > 1"
+                f" and count(distinct case when {a} is not null then {b} end) > 1",
+            ]
+        result = kept.query("k", f"select {', '.join(aggregates)} from (select *, {ranks} from k)").fetchall()[0]
+        for index, (a, b) in enumerate(chosen):
+            n, pearson, spearman, varies = result[4 * index : 4 * index + 4]
+            if n < 3 or not varies:
+                continue
+            pearson, spearman = (float(np.clip(r, -1.0, 1.0)) for r in (pearson, spearman))
+            rows.append(
+                {
+                    "feature_a": a,
+                    "feature_b": b,
+                    "customers_used": int(n),
+                    "pearson": pearson,
+                    "pearson_p_value": _pearson_p(pearson, int(n)),
+                    "spearman": spearman,
+                    "spearman_p_value": _spearman_p(spearman, int(n)),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _pearson_p(r: float, n: int) -> float:
+    """Two-sided p-value of Pearson's r: its exact null distribution, beta(n/2 - 1, n/2 - 1) on (-1, 1)."""
+    half = n / 2 - 1
+    return float(min(1.0, 2 * stats.beta(half, half, loc=-1, scale=2).sf(abs(r))))
+
+
+def _spearman_p(rs: float, n: int) -> float:
+    """Two-sided p-value of Spearman's rs: Student's t with n - 2 degrees of freedom."""
+    dof = n - 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = rs * np.sqrt(max(dof / ((rs + 1.0) * (1.0 - rs)), 0.0))
+    return float(2 * stats.t.sf(abs(t), dof))
+
+
+def feature_correlations(
+    sample: duckdb.DuckDBPyRelation, frame: pd.DataFrame, extract: str, customers_total: int | None = None
+) -> pd.DataFrame:
     """One row per pair of features of one extract (churn included as a feature).
 
-    Pearson and Spearman on numeric, 0/1 and one-hot columns (pairs with a
-    missing balance use the customers who have one); phik on the original
-    columns (numeric ones as interval), with its significance as a z-score.
-    `frame` is in sample order (`frames.columns_frame`): Pearson and Spearman use its first SAMPLE_ROWS rows,
-    phik its first PHIK_SAMPLE_ROWS; `customers_total` is the extract's size where `frame` is a sample.
+    Pearson and Spearman on numeric, 0/1 and one-hot columns, computed by the engine on `sample` (the
+    extract's first SAMPLE_ROWS customers in sample order; `pearson_spearman`); phik on the original columns
+    (numeric ones as interval) of `frame` (the same customers, in the same order; its first
+    PHIK_SAMPLE_ROWS), with its significance as a z-score. `customers_total` is the extract's size.
     """
     customers_total = customers_total or len(frame)
-    frame = frame.head(SAMPLE_ROWS)  # in sample order (frames.SAMPLE_ORDER): the first rows are a sample
-    encoded = _encoded(frame)
-    rows = []
-    for a, b in itertools.combinations(encoded.columns, 2):
-        pair = encoded[[a, b]].dropna()
-        if len(pair) < 3 or pair[a].nunique() < 2 or pair[b].nunique() < 2:
-            continue
-        pearson, pearson_p = stats.pearsonr(pair[a], pair[b])
-        spearman, spearman_p = stats.spearmanr(pair[a], pair[b])
-        rows.append(
-            {
-                "feature_a": a,
-                "feature_b": b,
-                "customers_used": len(pair),
-                "pearson": float(pearson),
-                "pearson_p_value": float(pearson_p),
-                "spearman": float(spearman),
-                "spearman_p_value": float(spearman_p),
-            }
-        )
-    result = pd.DataFrame(rows)
+    result = pearson_spearman(sample)
+    frame = frame.head(SAMPLE_ROWS)
 
     phik_frame = frame[[*NUMERIC, *FLAGS, *CATEGORICAL]].copy()
     for flag in FLAGS:

@@ -30,7 +30,15 @@ def columns_frame(
 ) -> pd.DataFrame:
     """`columns` of one extract as a DataFrame; with `sample`, the first that many customers in SAMPLE_ORDER,
     in that order."""
-    rel = customers.filter(f"extract = {sql_string(extract)}")
-    if sample is not None:
-        rel = rel.order(SAMPLE_ORDER).limit(sample)
+    rel = (
+        customers.filter(f"extract = {sql_string(extract)}")
+        if sample is None
+        else sample_of(customers, extract, sample)
+    )
     return rel.project(", ".join(columns)).df()
+
+
+def sample_of(customers: duckdb.DuckDBPyRelation, extract: str, size: int) -> duckdb.DuckDBPyRelation:
+    """The first `size` customers of one extract in SAMPLE_ORDER (all of them in a smaller extract), as a
+    relation the engine computes on."""
+    return customers.filter(f"extract = {sql_string(extract)}").order(SAMPLE_ORDER).limit(size)

@@ -103,6 +103,9 @@ class TwoGroups:
         ).project(
             f"coalesce(({where_a}), false) as in_a, coalesce(({where_b}), false) as in_b, {measure} as y, customer_key"
         )
+        # evaluated once: the statistics below query these rows several times, and a group's SQL may be costly
+        # (a segment's membership is a semi-join on customer_segments)
+        rel = rel.materialize()
         overlap = rel.aggregate("count(*) filter (where in_a and in_b)").fetchall()[0][0]
         return cls(cls._numeric(rel.project("in_a, y, customer_key"))), int(overlap)
 
@@ -161,24 +164,23 @@ class TwoGroups:
         )
 
     def moments(self, bounds: dict[bool, tuple[float, float]] | None = None) -> dict[bool, Moments]:
-        """Each group's size, mean and central moment sums (True: group a)."""
+        """Each group's size, mean and central moment sums (True: group a), in two passes: the means, then
+        the sums of powers of the distances to them (no loss of precision on large money values)."""
         within = self._within(bounds)
-        rows = self._sql(
-            f"""
-            with kept as (select in_a, y::double as y from g where {within}),
-            means as (select in_a, count(*) as n, avg(y) as mean from kept group by in_a)
-            select
-                kept.in_a, any_value(means.n), any_value(means.mean),
-                sum(power(kept.y - means.mean, 2)),
-                sum(power(kept.y - means.mean, 3)),
-                sum(power(kept.y - means.mean, 4))
-            from kept join means on kept.in_a = means.in_a
-            group by kept.in_a
-            """
-        ).fetchall()
-        found = {bool(r[0]): Moments(int(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[5])) for r in rows}
-        for group in (True, False):
-            found.setdefault(group, Moments(0, float("nan"), 0.0, 0.0, 0.0))
+        means = self._sql(f"select in_a, count(*), avg(y::double) from g where {within} group by in_a").fetchall()
+        found = {group: Moments(0, float("nan"), 0.0, 0.0, 0.0) for group in (True, False)}
+        if not means:
+            return found
+        sums = ", ".join(
+            f"sum(power(y::double - cast('{float(mean)!r}' as double), {k}))"
+            f" filter (where in_a = {str(bool(group)).lower()})"
+            for group, _, mean in means
+            for k in (2, 3, 4)
+        )
+        values = self._sql(f"select {sums} from g where {within}").fetchall()[0]
+        for index, (group, n, mean) in enumerate(means):
+            s2, s3, s4 = (float(v) for v in values[3 * index : 3 * index + 3])
+            found[bool(group)] = Moments(int(n), float(mean), s2, s3, s4)
         return found
 
     def quantiles(self) -> dict[bool, tuple[float, float, float]]:
