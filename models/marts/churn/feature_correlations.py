@@ -15,7 +15,7 @@ from metanprom.statistics.correlations import (
     SAMPLE_ROWS,
     feature_correlations,
 )
-from metanprom.statistics.frames import columns_frame, extracts_of, sample_of
+from metanprom.statistics.frames import extracts_of, sample_of
 
 
 def model(dbt, session):
@@ -25,7 +25,8 @@ def model(dbt, session):
     for extract in extracts_of(customers):
         total = customers.filter(f"extract = {sql_string(extract)}").aggregate("count(*)").fetchall()[0][0]
         sample = sample_of(customers, extract, SAMPLE_ROWS)  # Pearson and Spearman: computed by DuckDB
-        frame = columns_frame(customers, extract, [*NUMERIC, *FLAGS, *CATEGORICAL], sample=PHIK_SAMPLE_ROWS)
+        # phik: the sample's first PHIK_SAMPLE_ROWS customers, in sample order
+        frame = sample.limit(PHIK_SAMPLE_ROWS).project(", ".join([*NUMERIC, *FLAGS, *CATEGORICAL])).df()
         frames.append(feature_correlations(sample, frame, extract, customers_total=total))
     result = pd.concat(frames, ignore_index=True)
     result["customers_used"] = result["customers_used"].astype("Int64")

@@ -39,6 +39,7 @@ def columns_frame(
 
 
 def sample_of(customers: duckdb.DuckDBPyRelation, extract: str, size: int) -> duckdb.DuckDBPyRelation:
-    """The first `size` customers of one extract in SAMPLE_ORDER (all of them in a smaller extract), as a
-    relation the engine computes on."""
-    return customers.filter(f"extract = {sql_string(extract)}").order(SAMPLE_ORDER).limit(size)
+    """The first `size` customers of one extract in SAMPLE_ORDER (all of them in a smaller extract), in that
+    order, as a relation the engine computes on. Chosen once (materialised): every query on the sample reads
+    these rows instead of ordering the whole extract again."""
+    return customers.filter(f"extract = {sql_string(extract)}").order(SAMPLE_ORDER).limit(size).materialize()
