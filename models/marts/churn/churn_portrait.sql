@@ -7,7 +7,14 @@
 {%- for column in numeric if types.get(column) == 'integer' -%}
     {%- do counted.append(column) -%}
 {%- endfor -%}
-{%- set held = numeric | reject('in', counted) | list -%}
+{%- set aggregated = [] -%}
+{%- for column in numeric -%}
+    {%- do aggregated.append((column, 'mean')) -%}
+{%- endfor -%}
+{%- for column in numeric if column not in counted -%}
+    {%- do aggregated.append((column, 'median')) -%}
+{%- endfor -%}
+{%- set statistic_function = {'mean': 'avg', 'median': 'median'} -%}
 
 with
 
@@ -17,50 +24,23 @@ customers as (
 
 ),
 
-means as (
+-- means of every numeric column, medians of the money columns: one aggregate each
+aggregated as (
 
-    {%- for column in numeric %}
+    {%- for column, statistic in aggregated %}
 
         select
             extract,
             '{{ column }}' as feature,
-            'mean' as statistic,
-            avg({{ column }}) filter (where is_churned)::double as churned_value,
-            avg({{ column }}) filter (where not is_churned)::double as retained_value,
-            avg({{ column }})::double as all_value
+            '{{ statistic }}' as statistic,
+            {{ statistic_function[statistic] }}({{ column }}) filter (where is_churned)::double as churned_value,
+            {{ statistic_function[statistic] }}({{ column }}) filter (where not is_churned)::double as retained_value,
+            {{ statistic_function[statistic] }}({{ column }})::double as all_value
 
         from customers
         group by extract
         {{ 'union all' if not loop.last }}
     {%- endfor %}
-
-),
-
-held_medians as (
-
-    {%- for column in held %}
-
-        select
-            extract,
-            '{{ column }}' as feature,
-            'median' as statistic,
-            median({{ column }}) filter (where is_churned)::double as churned_value,
-            median({{ column }}) filter (where not is_churned)::double as retained_value,
-            median({{ column }})::double as all_value
-
-        from customers
-        group by extract
-        union all
-    {%- endfor %}
-
-    {{ no_rows({
-        'extract': 'varchar',
-        'feature': 'varchar',
-        'statistic': 'varchar',
-        'churned_value': 'double',
-        'retained_value': 'double',
-        'all_value': 'double',
-    }, 'customers') }}
 
 ),
 
@@ -151,16 +131,7 @@ numeric_stats as (
             churned_value,
             retained_value,
             all_value
-        from means
-        union all
-        select
-            extract,
-            feature,
-            statistic,
-            churned_value,
-            retained_value,
-            all_value
-        from held_medians
+        from aggregated
         union all
         select
             extract,
