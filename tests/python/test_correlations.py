@@ -128,7 +128,7 @@ def test_phik_and_the_engines_figures_come_together_per_pair() -> None:
 
     frame = _synthetic_customers()
     with duckdb.connect() as con:
-        result = feature_correlations(con.from_df(frame), frame, "bank_scrooge").set_index(["feature_a", "feature_b"])
+        result = feature_correlations(con.from_df(frame), "bank_scrooge").set_index(["feature_a", "feature_b"])
     row = result.loc[("age", "is_churned")]
     assert row["pearson"] == pytest.approx(stats.pearsonr(frame["age"], frame["is_churned"].astype(float))[0])
     assert 0 < row["phik"] <= 1

@@ -7,14 +7,7 @@ from metanprom.stack import load_statistics
 load_statistics()  # before anything from metanprom.statistics: one thread at a time
 
 from metanprom.sqltext import sql_string
-from metanprom.statistics.correlations import (
-    CATEGORICAL,
-    FLAGS,
-    NUMERIC,
-    PHIK_SAMPLE_ROWS,
-    SAMPLE_ROWS,
-    feature_correlations,
-)
+from metanprom.statistics.correlations import SAMPLE_ROWS, feature_correlations
 from metanprom.statistics.frames import extracts_of, sample_of
 
 
@@ -24,10 +17,7 @@ def model(dbt, session):
     frames = []
     for extract in extracts_of(customers):
         total = customers.filter(f"extract = {sql_string(extract)}").aggregate("count(*)").fetchall()[0][0]
-        sample = sample_of(customers, extract, SAMPLE_ROWS)  # Pearson and Spearman: computed by DuckDB
-        # phik: the sample's first PHIK_SAMPLE_ROWS customers, in sample order
-        frame = sample.limit(PHIK_SAMPLE_ROWS).project(", ".join([*NUMERIC, *FLAGS, *CATEGORICAL])).df()
-        frames.append(feature_correlations(sample, frame, extract, customers_total=total))
+        frames.append(feature_correlations(sample_of(customers, extract, SAMPLE_ROWS), extract, customers_total=total))
     result = pd.concat(frames, ignore_index=True)
     result["customers_used"] = result["customers_used"].astype("Int64")
     return result

@@ -78,14 +78,15 @@ def pearson_spearman(sample: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     counts = encoded.aggregate(", ".join(f"count({name})" for name in names) + ", count(*)").fetchall()[0]
     nullable = {name for name, n in zip(names, counts[:-1], strict=True) if n < counts[-1]}
     pairs = list(itertools.combinations(names, 2))
+    # each column's average rank (ties share the mean of their ranks), within the customers kept
+    ranks = ", ".join(
+        f"rank() over (order by {name}) + (count(*) over (partition by {name}) - 1) / 2 as rank_{name}"
+        for name in names
+    )
     rows = []
     for subset in sorted({tuple(sorted(nullable & {a, b})) for a, b in pairs}):
         chosen = [(a, b) for a, b in pairs if tuple(sorted(nullable & {a, b})) == subset]
         kept = encoded.filter(" and ".join(f"{name} is not null" for name in subset) or "true")
-        ranks = ", ".join(
-            f"rank() over (order by {name}) + (count(*) over (partition by {name}) - 1) / 2 as rank_{name}"
-            for name in names
-        )
         aggregates = []
         for a, b in chosen:
             aggregates += [
@@ -130,18 +131,18 @@ def _spearman_p(rs: float, n: int) -> float:
 
 
 def feature_correlations(
-    sample: duckdb.DuckDBPyRelation, frame: pd.DataFrame, extract: str, customers_total: int | None = None
+    sample: duckdb.DuckDBPyRelation, extract: str, customers_total: int | None = None
 ) -> pd.DataFrame:
     """One row per pair of features of one extract (churn included as a feature).
 
-    Pearson and Spearman on numeric, 0/1 and one-hot columns, computed by the engine on `sample` (the
-    extract's first SAMPLE_ROWS customers in sample order; `pearson_spearman`); phik on the original columns
-    (numeric ones as interval) of `frame` (the same customers, in the same order; its first
-    PHIK_SAMPLE_ROWS), with its significance as a z-score. `customers_total` is the extract's size.
+    `sample` is the extract's first SAMPLE_ROWS customers in sample order (`frames.sample_of`). Pearson and
+    Spearman on numeric, 0/1 and one-hot columns are computed on it by the engine (`pearson_spearman`);
+    phik on the original columns (numeric ones as interval) of its first PHIK_SAMPLE_ROWS customers, with
+    its significance as a z-score. `customers_total` is the extract's size (default: the sample's).
     """
-    customers_total = customers_total or len(frame)
+    customers_total = customers_total or int(sample.aggregate("count(*)").fetchall()[0][0])
     result = pearson_spearman(sample)
-    frame = frame.head(SAMPLE_ROWS)
+    frame = sample.limit(PHIK_SAMPLE_ROWS).project(", ".join([*NUMERIC, *FLAGS, *CATEGORICAL])).df()
 
     phik_frame = frame[[*NUMERIC, *FLAGS, *CATEGORICAL]].copy()
     for flag in FLAGS:
@@ -150,11 +151,10 @@ def feature_correlations(
     interval = list(PHIK_INTERVAL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        small = phik_frame.head(PHIK_SAMPLE_ROWS)
-        bins = phik_bins(small)
-        matrix = phik_matrix(small, interval_cols=interval, bins=bins, verbose=False, njobs=1)
+        bins = phik_bins(phik_frame)
+        matrix = phik_matrix(phik_frame, interval_cols=interval, bins=bins, verbose=False, njobs=1)
         significance = significance_matrix(
-            small, interval_cols=interval, bins=bins, verbose=False, njobs=1, significance_method="asymptotic"
+            phik_frame, interval_cols=interval, bins=bins, verbose=False, njobs=1, significance_method="asymptotic"
         )
     phik_rows = []
     for a, b in itertools.combinations(matrix.columns, 2):
