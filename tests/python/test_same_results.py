@@ -20,7 +20,9 @@ content is compared now) and DESCRIPTION_CHANGED (reworded mart docs).
 A later change that changes a figure on purpose lists the mart's changed
 columns in CHANGED_COLUMNS, with the reason (the other columns, and the
 rows, are still compared), or moves `REFERENCE` to the commit before it; either
-way its commit message says so.
+way its commit message says so. A mart whose grain changed on purpose is listed
+in REGRAINED with the SQL that brings the reference's rows to the new grain: the
+reference is regrained, then compared as any other mart.
 """
 
 from __future__ import annotations
@@ -83,6 +85,31 @@ RECOMPUTED: dict[str, tuple[float, str]] = {
 }
 
 
+#: The dashboard's dimensions, in the mart's column order (the regrained reference keeps that order).
+_DASHBOARD_DIMENSIONS = (
+    "city, gender, product_count, age_band, age_band_order, credit_score_band, credit_score_band_order, "
+    "balance_band, balance_band_order, estimated_salary_band, estimated_salary_band_order, property_score, "
+    "has_balance, has_credit_card, is_active, cluster_id, is_churned"
+)
+#: Marts whose grain changed on purpose after the reference (mart -> (SQL over the reference's rows, `{relation}`,
+#: that gives the new grain; reason)). The regrained reference is compared with the new mart as any mart is; the
+#: regrained numbers are summed in another order, so compared to 1e-9 relative.
+REGRAINED: dict[str, tuple[str, str]] = {
+    "dashboard_customers": (
+        "select extract, scheme, segment_id, segment_name, segment_name_ru, offer_en, offer_ru, "
+        f"{_DASHBOARD_DIMENSIONS}, count(*) as customers, sum(churned)::bigint as churned, "
+        "sum(age)::bigint as age_total, sum(credit_score)::bigint as credit_score_total, "
+        "sum(property_score)::bigint as property_score_total, sum(product_count)::bigint as product_count_total, "
+        "sum(estimated_salary) as estimated_salary_total, sum(balance) as balance_total, "
+        "count(balance) as balance_customers "
+        "from {relation} group by all",
+        "#12: one row per customer and membership (43 million rows at 10 million customers, 223 s to write) became"
+        " the customers counted by cell of the dashboard's dimensions (5 million rows); the workbook's figures are"
+        " unchanged (test_tableau compares every sheet with the marts and with customers)",
+    ),
+}
+
+
 def _mart_of(label: str) -> str:
     """The mart a relation or export file named `label` holds (e.g. main.x, x.parquet, f.duckdb:main.x)."""
     stem = label.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
@@ -95,7 +122,14 @@ def _changed_columns(label: str) -> set[str]:
 
 
 def _tolerance(label: str) -> float:
+    if _mart_of(label) in REGRAINED:
+        return 1e-9
     return RECOMPUTED.get(_mart_of(label), (1e-12, ""))[0]
+
+
+def _regrained(con: duckdb.DuckDBPyConnection, mart: str, relation: str) -> pd.DataFrame:
+    """The reference's rows of `relation` (a mart listed in REGRAINED) at the mart's new grain, sorted."""
+    return con.execute(f"select * from ({REGRAINED[mart][0].format(relation=relation)}) order by all").df()
 
 
 def _run(project: Path, out: Path, files: dict[str, Path]) -> Path:
@@ -128,21 +162,28 @@ def _reference_checkout(target: Path) -> Path:
     return target
 
 
-def _relations(path: Path) -> dict[str, pd.DataFrame]:
-    """Every table and view of a DuckDB file, rows sorted, keyed by schema.name."""
+def _relations(path: Path, regrain: bool = False) -> dict[str, pd.DataFrame]:
+    """Every table and view of a DuckDB file, rows sorted, keyed by schema.name; `regrain`: the REGRAINED marts
+    brought to their new grain (a reference build)."""
     with duckdb.connect(str(path), read_only=True) as con:
         names = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_catalog = current_database() order by all"
         ).fetchall()
         return {
-            f"{schema}.{name}": con.execute(f'select * from "{schema}"."{name}" order by all').df()
+            f"{schema}.{name}": (
+                _regrained(con, name, f'"{schema}"."{name}"')
+                if regrain and name in REGRAINED
+                else con.execute(f'select * from "{schema}"."{name}" order by all').df()
+            )
             for schema, name in names
         }
 
 
-def _parquet(path: Path) -> pd.DataFrame:
+def _parquet(path: Path, regrain: bool = False) -> pd.DataFrame:
     with duckdb.connect() as con:
+        if regrain and _mart_of(path.name) in REGRAINED:
+            return _regrained(con, _mart_of(path.name), f"read_parquet('{path}')")
         return con.execute("select * from read_parquet(?) order by all", [str(path)]).df()
 
 
@@ -184,7 +225,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_warehouse_relations_are_the_same(builds: tuple[Path, Path]) -> None:
-    before, after = (_relations(b / "warehouse" / "metanprom.duckdb") for b in builds)
+    before = _relations(builds[0] / "warehouse" / "metanprom.duckdb", regrain=True)
+    after = _relations(builds[1] / "warehouse" / "metanprom.duckdb")
     for gone in REMOVED:
         before.pop(gone)
     before = {RENAMED.get(name, name): frame for name, frame in before.items()}
@@ -235,6 +277,28 @@ def _same_csv_rows(name: str, old: list[bytes], new: list[bytes], tolerance: flo
     return []
 
 
+def _without_sections(markdown: bytes, marts: dict[str, object]) -> list[bytes]:
+    """The lines of the data dictionary's Markdown without the sections of `marts`."""
+    kept, skipping = [], False
+    for line in markdown.splitlines():
+        if line.startswith(b"## "):
+            skipping = line[3:].decode() in marts
+        if not skipping:
+            kept.append(line)
+    return kept
+
+
+def _regrained_csv_lines(parquet: Path, scratch: Path) -> list[bytes]:
+    """A REGRAINED mart's reference rows at the new grain, written to CSV by the export's own formatting."""
+    from metanprom.delivery.export import _csv_select
+
+    target = scratch.parent.parent / f"regrained-{parquet.stem}.csv"
+    query = REGRAINED[_mart_of(parquet.name)][0].format(relation=f"read_parquet('{parquet}')")
+    with duckdb.connect() as con:
+        con.execute(f"copy ({_csv_select(con, query)}) to '{target}' (format csv, header true, delimiter ';')")
+    return target.read_bytes().splitlines()
+
+
 def test_exports_are_the_same(builds: tuple[Path, Path]) -> None:
     before, after = (b / "output" / "exports" for b in builds)
     listed = [sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) for root in (before, after)]
@@ -243,20 +307,22 @@ def test_exports_are_the_same(builds: tuple[Path, Path]) -> None:
     for name in listed[0]:
         old, new = before / name, after / name
         if name.endswith(".parquet"):
-            problems += _same_frame(name, _parquet(old), _parquet(new))
+            problems += _same_frame(name, _parquet(old, regrain=True), _parquet(new))
         elif name.endswith(".duckdb"):
-            old_relations, new_relations = _relations(old), _relations(new)
+            old_relations, new_relations = _relations(old, regrain=True), _relations(new)
             assert sorted(old_relations) == sorted(new_relations), name
             for relation in old_relations:
                 problems += _same_frame(f"{name}:{relation}", old_relations[relation], new_relations[relation])
         elif name.endswith(".hyper"):
             continue  # not byte-stable; its rows are the Parquet twin's (test_export checks that)
         elif name == "data_dictionary.csv":
+            # a regrained mart's columns are its new grain's (documented in its model's yml)
             (old_columns, old_marts), (new_columns, new_marts) = _dictionary(old), _dictionary(new)
+            old_columns, new_columns = ([r for r in c if r[0] not in REGRAINED] for c in (old_columns, new_columns))
             if old_columns != new_columns:
                 problems.append(f"{name}: columns, descriptions or CSV formats differ")
             for mart in sorted(set(old_marts) | set(new_marts)):
-                if old_marts.get(mart) != new_marts.get(mart) and mart not in DESCRIPTION_CHANGED:
+                if old_marts.get(mart) != new_marts.get(mart) and mart not in {*DESCRIPTION_CHANGED, *REGRAINED}:
                     problems.append(f"{name}: the description of {mart} differs")
         elif name == "data_dictionary.md":
             # the same rows as the CSV's (compared above); each mart's columns listed in the table's order now
@@ -264,10 +330,19 @@ def test_exports_are_the_same(builds: tuple[Path, Path]) -> None:
             _, new_marts = _dictionary(after / "data_dictionary.csv")
             reworded = {d.encode() for m in DESCRIPTION_CHANGED for d in (old_marts.get(m), new_marts.get(m)) if d}
             old_lines, new_lines = (
-                sorted(line for line in p.read_bytes().splitlines() if line not in reworded) for p in (old, new)
+                sorted(line for line in _without_sections(p.read_bytes(), REGRAINED) if line not in reworded)
+                for p in (old, new)
             )
             if old_lines != new_lines:
                 problems.append(f"{name}: lines differ")
+        elif name.endswith(".csv") and _mart_of(name) in REGRAINED:
+            # the regrained reference (from its Parquet twin), written as the export writes a CSV
+            old_lines = _regrained_csv_lines(before / "parquet" / f"{_mart_of(name)}.parquet", old.parent)
+            new_lines = _csv_lines(new, set())
+            if old_lines[:1] != new_lines[:1]:
+                problems.append(f"{name}: headers differ")
+            else:
+                problems += _same_csv_rows(name, sorted(old_lines[1:]), sorted(new_lines[1:]), _tolerance(name))
         elif name.endswith(".csv"):
             # DuckDB writes a CSV's rows in parallel, in no fixed order: the header, then the set of rows
             old_lines, new_lines = (_csv_lines(p, _changed_columns(name)) for p in (old, new))
@@ -279,6 +354,8 @@ def test_exports_are_the_same(builds: tuple[Path, Path]) -> None:
                 problems.append(f"{name}: rows differ")
         elif name == "export.json":
             old_meta, new_meta = (json.loads(p.read_text(encoding="utf-8")) for p in (old, new))
+            for mart in REGRAINED:
+                old_meta["rows"][mart] = len(_parquet(before / "parquet" / f"{mart}.parquet", regrain=True))
             if {**old_meta, "warehouse": None} != {**new_meta, "warehouse": None}:
                 problems.append(f"{name} differs")
         elif old.read_bytes() != new.read_bytes():

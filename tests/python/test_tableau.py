@@ -205,10 +205,10 @@ def test_churn_portrait_is_the_marts(extract, workbook, hyper, marts) -> None:
         [extract],
     ).fetchall()
     means = {feature: (churned, retained) for feature, churned, retained in rows}
-    columns = [k for k in marks["Churned"] if k.startswith("[avg:")]
+    columns = [k for k in marks["Churned"] if k.startswith("[usr:Calculation_mean_")]
     assert len(columns) == 6
     for instance in columns:
-        feature = instance.split(":")[1]
+        feature = instance.split(":")[1].removeprefix("Calculation_mean_")
         assert marks["Churned"][instance] == _approx(means[feature][0]), feature
         assert marks["Retained"][instance] == _approx(means[feature][1]), feature
 
@@ -329,6 +329,22 @@ def test_city_and_gender_filters_change_every_customer_sheet_truthfully(workbook
     assert sorted((m["[none:cluster_id:ok]"], m["[usr:Calculation_churn_rate:qk]"]) for m in marks) == [
         (c, _approx(r)) for c, r in clusters
     ]
+
+    # means over the filtered customers (a mean of balance over the customers who have one, as AVG)
+    features = [column for column, _, _ in tableau.PORTRAIT]
+    means = {
+        row[0]: row[1:]
+        for row in marts.execute(
+            f"select case when is_churned then 'Churned' else 'Retained' end, "
+            f"{', '.join(f'avg({c})' for c in features)} from customers where {where} group by 1"
+        ).fetchall()
+    }
+    marks = _marks(workbook, hyper, "Churn portrait", filters=chosen)
+    assert sorted(m["[none:Calculation_churn_status:nk]"] for m in marks) == ["Churned", "Retained"]
+    for m in marks:
+        expected = means[m["[none:Calculation_churn_status:nk]"]]
+        for column, value in zip(features, expected, strict=True):
+            assert m[f"[usr:Calculation_mean_{column}:qk]"] == _approx(value), column
 
     marks = _marks(
         workbook, hyper, "Churn by feature", filters=chosen, parameter_values={tableau.FEATURE_PARAMETER: "age_band"}

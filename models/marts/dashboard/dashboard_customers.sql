@@ -1,16 +1,35 @@
-{{ config(materialized='table') }}
+-- depends_on: {{ ref('stg_reference__segment_definitions') }}
+{%- set schemes = segment_schemes(segment_definitions_rows()) %}
+{#- the dashboard's dimensions: what its sheets and filters group and filter by -#}
+{%- set dimensions = [
+    'extract', 'city', 'gender', 'product_count',
+    'age_band', 'age_band_order', 'credit_score_band', 'credit_score_band_order',
+    'balance_band', 'balance_band_order', 'estimated_salary_band', 'estimated_salary_band_order',
+    'property_score', 'has_balance', 'has_credit_card', 'is_active', 'cluster_id', 'is_churned',
+] %}
+{#- each portrait feature's total, so a mean is sum(<feature>_total) / sum(customers) -#}
+{%- set totals = ['age', 'credit_score', 'property_score', 'product_count', 'estimated_salary'] %}
+{#-
+    (scheme, segment, condition) of each group of rows counted: every
+    customer once as all customers, then once in each segment it counts in
+    (its one segment in an exclusive scheme, every segment whose rule holds
+    in an overlapping one, `unassigned` when none does)
+-#}
+{%- set memberships = [('all_customers', 'all_customers', 'true')] %}
+{%- for scheme in schemes %}
+    {%- for index in range(scheme.segments | length + 1) %}
+        {%- set segment_id = scheme.segments[index].segment_id if index < scheme.segments | length else 'unassigned' %}
+        {%- do memberships.append((
+            scheme.scheme, segment_id, segment_scheme_extracts(scheme) ~ ' and ' ~ segment_membership(scheme, index)
+        )) %}
+    {%- endfor %}
+{%- endfor %}
 
 with
 
 customers as (
 
     select * from {{ ref('customers') }}
-
-),
-
-segments as (
-
-    select * from {{ ref('customer_segments') }}
 
 ),
 
@@ -26,113 +45,84 @@ definitions as (
 
 ),
 
-schemes as (
-
-    select distinct
-        scheme,
-        scheme_is_exclusive
-
-    from definitions
-
-),
-
--- every customer once: the rows that customer-level sheets read
-customer_rows as (
+-- every customer with its cluster, read once by every scheme below
+customers_clustered as materialized (
 
     select
-        extract,
-        customer_key,
-        'all_customers' as scheme,
-        'all_customers' as segment_id
+        customers.*,
+        clusters.cluster_id
 
     from customers
+    left join clusters
+        on
+            customers.extract = clusters.extract
+            and customers.customer_key = clusters.customer_key
 
 ),
 
--- a customer in each segment it counts in: its one segment in an exclusive
--- scheme, every segment whose rule holds in an overlapping one
-membership_rows as (
+-- the customers of each cell, counted once per membership (see `memberships`)
+cells as (
 
-    select
-        segments.extract,
-        segments.customer_key,
-        segments.scheme,
-        unnest(
-            case
-                when schemes.scheme_is_exclusive or segments.matched_segment_ids is null
-                    then [segments.segment_id]
-                else string_split(segments.matched_segment_ids, ', ')
-            end
-        ) as segment_id
+    {%- for scheme_name, segment_id, condition in memberships %}
 
-    from segments
-    inner join schemes
-        on segments.scheme = schemes.scheme
+        select
+            '{{ scheme_name }}' as scheme,
+            '{{ segment_id }}' as segment_id,
+            {%- for dimension in dimensions %}
+                {{ dimension }},
+            {%- endfor %}
+            count(*) as customers,
+            cast(sum(cast(is_churned as integer)) as bigint) as churned,
+            {%- for feature in totals %}
+                {%- if feature == 'estimated_salary' %}
+                    sum({{ feature }}) as {{ feature }}_total,
+                {%- else %}
+                    cast(sum({{ feature }}) as bigint) as {{ feature }}_total,
+                {%- endif %}
+            {%- endfor %}
+            sum(balance) as balance_total,
+            count(balance) as balance_customers
 
-),
-
-rows_unioned as (
-
-    select * from customer_rows
-    union all
-    select * from membership_rows
+        from customers_clustered
+        where {{ condition }}
+        group by all
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 
 final as (
 
     select
-        rows_unioned.extract,
-        rows_unioned.customer_key,
-        rows_unioned.scheme,
-        rows_unioned.segment_id,
-        definitions.offer_en,
-        definitions.offer_ru,
-        customers.city,
-        customers.gender,
-        customers.age,
-        customers.age_band,
-        customers.age_band_order,
-        customers.credit_score,
-        customers.credit_score_band,
-        customers.credit_score_band_order,
-        customers.property_score,
-        customers.balance,
-        customers.has_balance,
-        customers.balance_band,
-        customers.balance_band_order,
-        customers.product_count,
-        customers.has_credit_card,
-        customers.is_active,
-        customers.estimated_salary,
-        customers.estimated_salary_band,
-        customers.estimated_salary_band_order,
-        clusters.cluster_id,
-        customers.is_churned,
-        cast(customers.is_churned as bigint) as churned,
-        cast(1 as bigint) as customers,
+        cells.extract,
+        cells.scheme,
+        cells.segment_id,
         coalesce(
             definitions.name_en,
-            case when rows_unioned.scheme = 'all_customers' then 'All customers' else 'Unassigned' end
+            case when cells.scheme = 'all_customers' then 'All customers' else 'Unassigned' end
         ) as segment_name,
         coalesce(
             definitions.name_ru,
-            case when rows_unioned.scheme = 'all_customers' then 'Все клиенты' else 'Вне сегментов' end
-        ) as segment_name_ru
+            case when cells.scheme = 'all_customers' then 'Все клиенты' else 'Вне сегментов' end
+        ) as segment_name_ru,
+        definitions.offer_en,
+        definitions.offer_ru,
+        {%- for dimension in dimensions if dimension != 'extract' %}
+            cells.{{ dimension }},
+        {%- endfor %}
+        cells.customers,
+        cells.churned,
+        {%- for feature in totals %}
+            cells.{{ feature }}_total,
+        {%- endfor %}
+        cells.balance_total,
+        cells.balance_customers
 
-    from rows_unioned
-    inner join customers
-        on
-            rows_unioned.extract = customers.extract
-            and rows_unioned.customer_key = customers.customer_key
-    left join clusters
-        on
-            rows_unioned.extract = clusters.extract
-            and rows_unioned.customer_key = clusters.customer_key
+    from cells
     left join definitions
         on
-            rows_unioned.scheme = definitions.scheme
-            and rows_unioned.segment_id = definitions.segment_id
+            cells.scheme = definitions.scheme
+            and cells.segment_id = definitions.segment_id
 
 )
 

@@ -49,7 +49,7 @@ PUBLIC_MARTS = (
 )  # fmt: skip
 #: Marts with one row per customer, whose ids --pseudonymise replaces.
 CUSTOMER_LEVEL = (
-    "customers", "customers_quarantined", "customer_segments", "customer_clusters", "dashboard_customers",
+    "customers", "customers_quarantined", "customer_segments", "customer_clusters",
 )  # fmt: skip
 PSEUDONYM_KEY_ENV = "METANPROM_PSEUDONYM_KEY"
 #: The storage version of the DuckDB file for Tableau (DuckDB's ATTACH ... (STORAGE_VERSION ...)).

@@ -4,14 +4,17 @@
 
 What is written, and why it is shaped so:
 
-- One wide extract feeds the dashboard: the mart `dashboard_customers`, one
-  row per customer (`scheme = 'all_customers'`) plus one row per segment
-  membership. Every sheet of the dashboard reads it, so the dashboard's
-  filters (extract, city, gender, product count) are one filter group each
-  and act on every sheet. Rates are ratios of sums (SUM([churned]) /
-  SUM([customers])), right at every level of detail; the bank's rate is a
-  FIXED level-of-detail expression over the customer rows, evaluated after
-  the dashboard's filters, which are context filters.
+- One wide extract feeds the dashboard: the mart `dashboard_customers`, its
+  customers counted by cell (extract, scheme, segment and every dimension a
+  sheet or filter uses), the `all_customers` scheme counting each customer
+  once, the others once per segment membership. Every sheet of the
+  dashboard reads it, so the dashboard's filters (extract, city, gender,
+  product count) are one filter group each and act on every sheet. Rates
+  are ratios of sums (SUM([churned]) / SUM([customers])) and means ratios of
+  totals (SUM([age_total]) / SUM([customers])), right at every level of
+  detail; the bank's rate is a FIXED level-of-detail expression over the
+  all-customers rows, evaluated after the dashboard's filters, which are
+  context filters.
 - Hypotheses are tested on whole extracts, so they live on their own
   dashboard over `hypothesis_results`, with the extract filter only.
 - Every sheet has an extract filter (one extract at a time, the current
@@ -136,6 +139,23 @@ CUSTOMER_CALCS = (
     ),
 )
 
+#: The portrait's features: each mean is a ratio of sums over the cells (the mart's <feature>_total and the
+#: customers it sums over), so it holds at every level of detail; (column, caption, customers it sums over).
+PORTRAIT = (
+    ("age", "Age", "customers"), ("credit_score", "Credit score", "customers"),
+    ("property_score", "Property score", "customers"), ("balance", "Balance", "balance_customers"),
+    ("estimated_salary", "Estimated salary", "customers"), ("product_count", "Products", "customers"),
+)  # fmt: skip
+PORTRAIT_CALCS = tuple(
+    Calc(
+        f"Calculation_mean_{column}",
+        f"Mean {caption.lower()}",
+        f"SUM([{column}_total]) / SUM([{over}])",
+        number_format="n#,##0.00",
+    )
+    for column, caption, over in PORTRAIT
+)
+
 #: The features "Churn by feature" offers (the values of churn_by_feature.feature), with their captions.
 FEATURES = (
     ("product_count", "Products"), ("age_band", "Age band"), ("credit_score_band", "Credit score band"),
@@ -198,13 +218,12 @@ CUSTOMERS = Source(
     name="federated.metanprom_customers",
     caption="Metanprom customers",
     mart="dashboard_customers",
-    calcs=CUSTOMER_CALCS + FEATURE_CALCS,
+    calcs=CUSTOMER_CALCS + PORTRAIT_CALCS + FEATURE_CALCS,
     captions={
         "extract": "Extract", "city": "City", "gender": "Gender", "product_count": "Products",
         "customers": "Customers", "churned": "Churned customers", "segment_name": "Segment",
-        "scheme": "Scheme", "offer_en": "Offer", "cluster_id": "Cluster", "age": "Age",
-        "credit_score": "Credit score", "property_score": "Property score", "balance": "Balance",
-        "estimated_salary": "Estimated salary",
+        "scheme": "Scheme", "offer_en": "Offer", "cluster_id": "Cluster", "property_score": "Property score",
+        "balance_customers": "Customers with a balance",
     },
 )  # fmt: skip
 HYPOTHESES = Source(
@@ -289,10 +308,7 @@ SHEETS = (
     Sheet(
         "Churn portrait",
         CUSTOMERS,
-        rows=tuple(
-            measure(c, "Avg")
-            for c in ("age", "credit_score", "property_score", "balance", "estimated_salary", "product_count")
-        ),
+        rows=tuple(measure(calc.name) for calc in PORTRAIT_CALCS),
         cols=(dim("Calculation_churn_status"),),
         label=(),
         scheme_filter=(CUSTOMER_ROWS, True),

@@ -1,15 +1,16 @@
 {#-
-    Compares the row count of `model` per `group_by` column with a count
-    expression (`compare_expression`, e.g. `sum(customers)`) on
-    `compare_model`; returns each group where they differ.
+    Compares the row count of `model` (or a count expression over it,
+    `expression`) per `group_by` column with a count expression
+    (`compare_expression`, e.g. `sum(customers)`) on `compare_model`;
+    returns each group where they differ.
 -#}
-{% test row_count_matches(model, group_by, compare_model, compare_expression='count(*)', where_compare='true') %}
+{% test row_count_matches(model, group_by, compare_model, expression='count(*)', compare_expression='count(*)', where_compare='true') %}
 
 with
 
 actual as (
 
-    select {{ group_by }} as group_value, count(*) as actual_rows
+    select {{ group_by }} as group_value, {{ expression }} as actual_rows
     from {{ model }}
     group by {{ group_by }}
 
