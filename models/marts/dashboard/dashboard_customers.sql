@@ -45,8 +45,8 @@ definitions as (
 
 ),
 
--- every customer with its cluster, read once by every scheme below
-customers_clustered as materialized (
+-- every customer with its cluster
+customers_clustered as (
 
     select
         customers.*,
@@ -60,34 +60,68 @@ customers_clustered as materialized (
 
 ),
 
+-- each customer with the code of each membership it has (one list per
+-- customer, most entries null), one row per entry after the unnest: the
+-- customers are read once, with no join per scheme
+memberships as (
+
+    select
+        {%- for dimension in dimensions %}
+            {{ dimension }},
+        {%- endfor %}
+        {%- for feature in totals + ['balance'] if feature not in dimensions %}
+            {{ feature }},
+        {%- endfor %}
+        unnest([
+            {%- for scheme_name, segment_id, condition in memberships %}
+                case when {{ condition }} then {{ loop.index0 }} end{{ ',' if not loop.last }}
+            {%- endfor %}
+        ]) as membership_code
+
+    from customers_clustered
+
+),
+
 -- the customers of each cell, counted once per membership (see `memberships`)
 cells as (
 
-    {%- for scheme_name, segment_id, condition in memberships %}
+    select
+        membership_code,
+        {%- for dimension in dimensions %}
+            {{ dimension }},
+        {%- endfor %}
+        count(*) as customers,
+        cast(sum(cast(is_churned as integer)) as bigint) as churned,
+        {%- for feature in totals %}
+            {%- if feature == 'estimated_salary' %}
+                sum({{ feature }}) as {{ feature }}_total,
+            {%- else %}
+                cast(sum({{ feature }}) as bigint) as {{ feature }}_total,
+            {%- endif %}
+        {%- endfor %}
+        sum(balance) as balance_total,
+        count(balance) as balance_customers
 
-        select
-            '{{ scheme_name }}' as scheme,
-            '{{ segment_id }}' as segment_id,
-            {%- for dimension in dimensions %}
-                {{ dimension }},
-            {%- endfor %}
-            count(*) as customers,
-            cast(sum(cast(is_churned as integer)) as bigint) as churned,
-            {%- for feature in totals %}
-                {%- if feature == 'estimated_salary' %}
-                    sum({{ feature }}) as {{ feature }}_total,
-                {%- else %}
-                    cast(sum({{ feature }}) as bigint) as {{ feature }}_total,
-                {%- endif %}
-            {%- endfor %}
-            sum(balance) as balance_total,
-            count(balance) as balance_customers
+    from memberships
+    where membership_code is not null
+    group by all
 
-        from customers_clustered
-        where {{ condition }}
-        group by all
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+),
+
+-- each membership code's scheme and segment
+membership_codes as (
+
+    select
+        codes.membership_code,
+        codes.scheme,
+        codes.segment_id
+
+    from (
+        values
+        {%- for scheme_name, segment_id, condition in memberships %}
+            ({{ loop.index0 }}, '{{ scheme_name }}', '{{ segment_id }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as codes (membership_code, scheme, segment_id)
 
 ),
 
@@ -95,15 +129,15 @@ final as (
 
     select
         cells.extract,
-        cells.scheme,
-        cells.segment_id,
+        membership_codes.scheme,
+        membership_codes.segment_id,
         coalesce(
             definitions.name_en,
-            case when cells.scheme = 'all_customers' then 'All customers' else 'Unassigned' end
+            case when membership_codes.scheme = 'all_customers' then 'All customers' else 'Unassigned' end
         ) as segment_name,
         coalesce(
             definitions.name_ru,
-            case when cells.scheme = 'all_customers' then 'Все клиенты' else 'Вне сегментов' end
+            case when membership_codes.scheme = 'all_customers' then 'Все клиенты' else 'Вне сегментов' end
         ) as segment_name_ru,
         definitions.offer_en,
         definitions.offer_ru,
@@ -119,10 +153,12 @@ final as (
         cells.balance_customers
 
     from cells
+    inner join membership_codes
+        on cells.membership_code = membership_codes.membership_code
     left join definitions
         on
-            cells.scheme = definitions.scheme
-            and cells.segment_id = definitions.segment_id
+            membership_codes.scheme = definitions.scheme
+            and membership_codes.segment_id = definitions.segment_id
 
 )
 
