@@ -44,7 +44,10 @@ def two_groups(customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str) 
     measure = h.measure
     if h.measure_value is not None:
         measure = f"({h.measure} = {sql_string(h.measure_value)})::int"
-    groups, overlap = TwoGroups.from_customers(customers, extract, h.a.where, h.b.where, measure)
+    # a segment's membership is a semi-join on customer_segments: evaluated once, kept while the statistics
+    # query the groups several times; plain conditions are cheaper to read again than to copy
+    costly = h.a.segment is not None or h.b.segment is not None
+    groups, overlap = TwoGroups.from_customers(customers, extract, h.a.where, h.b.where, measure, materialize=costly)
     if overlap:
         raise RegistryError(f"hypothesis {h.id!r}: {overlap} customers of {extract} are in both groups")
     return groups

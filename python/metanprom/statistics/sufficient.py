@@ -91,21 +91,30 @@ class TwoGroups:
     def __init__(self, relation: duckdb.DuckDBPyRelation) -> None:
         # columns: in_a (boolean), y (the measure), customer_key (text); customers in a or in b, y not null
         self.relation = relation
+        self._counts: duckdb.DuckDBPyRelation | None = None
 
     @classmethod
     def from_customers(
-        cls, customers: duckdb.DuckDBPyRelation, extract: str, where_a: str, where_b: str, measure: str
+        cls,
+        customers: duckdb.DuckDBPyRelation,
+        extract: str,
+        where_a: str,
+        where_b: str,
+        measure: str,
+        materialize: bool = True,
     ) -> tuple[TwoGroups, int]:
-        """The two groups of `customers` (aliased so: group SQL may refer to it) and how many are in both."""
+        """The two groups of `customers` (aliased so: group SQL may refer to it) and how many are in both.
+
+        `materialize`: evaluate the groups once and keep them (for costly group SQL, such as a segment's
+        semi-join); otherwise each statistic reads the customers again, a scan of a few columns."""
         customers = customers.set_alias("customers")
         rel = customers.filter(
             f"extract = {sql_string(extract)} and (({where_a}) or ({where_b})) and ({measure}) is not null"
         ).project(
             f"coalesce(({where_a}), false) as in_a, coalesce(({where_b}), false) as in_b, {measure} as y, customer_key"
         )
-        # evaluated once: the statistics below query these rows several times, and a group's SQL may be costly
-        # (a segment's membership is a semi-join on customer_segments)
-        rel = rel.materialize()
+        if materialize:
+            rel = rel.materialize()
         overlap = rel.aggregate("count(*) filter (where in_a and in_b)").fetchall()[0][0]
         return cls(cls._numeric(rel.project("in_a, y, customer_key"))), int(overlap)
 
@@ -154,13 +163,16 @@ class TwoGroups:
                 "ones_b": int(ones_b)}  # fmt: skip
 
     @staticmethod
-    def _within(bounds: dict[bool, tuple[float, float]] | None) -> str:
+    def _between(low: float, high: float) -> str:
+        """y within [low, high], the bounds as exact double literals."""
+        return f"y >= cast('{float(low)!r}' as double) and y <= cast('{float(high)!r}' as double)"
+
+    @classmethod
+    def _within(cls, bounds: dict[bool, tuple[float, float]] | None) -> str:
         if not bounds:
             return "true"
         return " or ".join(
-            f"(in_a = {str(group).lower()} and y >= cast('{float(low)!r}' as double)"
-            f" and y <= cast('{float(high)!r}' as double))"
-            for group, (low, high) in bounds.items()
+            f"(in_a = {str(group).lower()} and {cls._between(low, high)})" for group, (low, high) in bounds.items()
         )
 
     def moments(self, bounds: dict[bool, tuple[float, float]] | None = None) -> dict[bool, Moments]:
@@ -190,16 +202,35 @@ class TwoGroups:
         ).fetchall()
         return {bool(r[0]): tuple(float(v) for v in r[1]) for r in rows}
 
+    def _value_counts(self) -> duckdb.DuckDBPyRelation:
+        """Each distinct value with how many customers of group a and of group b have it: one aggregate,
+        kept, from which both rank sums (whole and trimmed) are computed."""
+        if self._counts is None:
+            self._counts = self._sql(
+                "select y, count(*) filter (where in_a) as t_a, count(*) filter (where not in_a) as t_b"
+                " from g group by y"
+            ).materialize()
+        return self._counts
+
     def rank_sums(self, bounds: dict[bool, tuple[float, float]] | None = None) -> RankSums:
-        """Mann-Whitney's sufficient statistics: sizes, group a's rank sum (average ranks), the tie term."""
-        within = self._within(bounds)
-        n_a, n_b, twice_rank_sum, tie_term = self._sql(
-            f"""
-            with kept as (select in_a, y from g where {within}),
-            tied as (
-                select y, count(*) as t, count(*) filter (where in_a) as t_a
-                from kept group by y
-            ),
+        """Mann-Whitney's sufficient statistics: sizes, group a's rank sum (average ranks), the tie term.
+
+        From the value counts: inside `bounds`, a value keeps group a's count where it lies within group a's
+        bounds and group b's where within group b's."""
+        if bounds:
+            counts = (
+                f"case when {self._between(*bounds[True])} then t_a else 0 end as t_a,"
+                f" case when {self._between(*bounds[False])} then t_b else 0 end as t_b"
+            )
+        else:
+            counts = "t_a, t_b"
+        n_a, n_b, twice_rank_sum, tie_term = (
+            self._value_counts()
+            .query(
+                "v",
+                f"""
+            with kept as (select y, {counts} from v),
+            tied as (select y, t_a + t_b as t, t_a from kept where t_a + t_b > 0),
             ranked as (
                 select t, t_a, sum(t) over (order by y rows between unbounded preceding and current row) - t as below
                 from tied
@@ -211,8 +242,10 @@ class TwoGroups:
                 coalesce(sum(cast(t_a as hugeint) * (2 * below + t + 1)), 0),
                 coalesce(sum(power(t::double, 3) - t), 0)
             from ranked
-            """
-        ).fetchall()[0]
+            """,
+            )
+            .fetchall()[0]
+        )
         return RankSums(int(n_a), int(n_b), int(twice_rank_sum) / 2, float(tie_term))
 
     def crosstab(self) -> tuple[list[str], np.ndarray]:
