@@ -171,7 +171,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 def _cmd_baseline(args: argparse.Namespace) -> int:
     from metanprom.devtools.baseline import run
 
-    print(json.dumps(run(args.path), indent=1))
+    print(json.dumps(run(args.path, args.engine), indent=1))
     return 0
 
 
@@ -279,9 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     cal.set_defaults(func=_cmd_calibrate)
 
     base = sub.add_parser(
-        "baseline", help="(developers) the pandas notebook baseline of the benchmark on one current-format extract"
+        "baseline", help="(developers) the benchmark's baseline (pandas or Polars) on one current-format extract"
     )
     base.add_argument("path", help="a current-format extract")
+    base.add_argument("--engine", choices=("pandas", "polars"), default="pandas")
     base.set_defaults(func=_cmd_baseline)
 
     summary = sub.add_parser("summary", help="print the summary of the built warehouse")

@@ -22,6 +22,7 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
         "generate",
         "floor (DuckDB alone)",
         "pandas baseline",
+        "Polars baseline",
         "metanprom run",
         "hypotheses (read back)",
         bench.STAGE_SAME_ANALYSIS,
@@ -40,6 +41,8 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
         "whole pipeline / floor": stages["metanprom run"]["seconds"] / floor["seconds"],
         "pandas baseline / same analysis": stages["pandas baseline"]["seconds"]
         / stages[bench.STAGE_SAME_ANALYSIS]["seconds"],
+        "Polars baseline / same analysis": stages["Polars baseline"]["seconds"]
+        / stages[bench.STAGE_SAME_ANALYSIS]["seconds"],
     }
     for name, value in worked.items():
         assert bench.ratios(result)[name] == pytest.approx(value, rel=1e-12), name
@@ -49,6 +52,7 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
     assert f"{stages['metanprom run']['seconds']:.1f}" in run_line, "the table shows the measured figure"
     assert "dbt build ÷ floor" in text
     assert "pandas baseline ÷ same analysis" in text
+    assert "Polars baseline ÷ same analysis" in text
     assert "## Targets at 2,000 rows" in text
     assert "| metanprom run at 2,000 rows, seconds |" in text
     assert result["pipeline"]["dbt_totals"]["model"]["nodes"] > 0
