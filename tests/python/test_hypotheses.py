@@ -15,7 +15,7 @@ from statsmodels.stats.weightstats import ttest_ind as sm_ttest_ind
 from metanprom.devtools.generator import generate
 from metanprom.statistics.conclusions import conclusions
 from metanprom.statistics.hypotheses import evaluate_hypothesis, load_groups, run_registry
-from metanprom.statistics.registry import RegistryError, load_registry
+from metanprom.statistics.registry import RegistryError, load_registry, segment_membership
 from metanprom.statistics.sufficient import TwoGroups
 from metanprom.statistics.two_groups import (
     UnsuitableTestError,
@@ -300,3 +300,25 @@ def test_a_segment_hypothesis_tests_the_segments_own_customers(shipped_warehouse
                 assert len(a) + len(b) == total
                 checked += 1
     assert checked >= 6
+
+
+def test_segment_membership_is_the_first_rule_in_an_exclusive_scheme_and_every_rule_otherwise() -> None:
+    """Customers worked by hand: x = 5 holds both rules, x = 1 only the second, x = 9 neither, x null neither
+    (a null rule does not hold). Exclusive: 5 is in `big` only; overlapping: in both; unassigned: 9 and null."""
+    rules = [("small", 2, "x < 6"), ("big", 1, "x > 4")]  # precedence: big first
+    con = duckdb.connect()
+    con.execute("create table customers as select * from (values (1), (5), (9), (null)) as t (x)")
+
+    def members(exclusive: bool, segment: str, rest: bool = False) -> list[int | None]:
+        sql = segment_membership(rules, exclusive, segment)
+        where = f"not {sql}" if rest else sql
+        return [r[0] for r in con.execute(f"select x from customers where {where} order by x nulls last").fetchall()]
+
+    assert members(True, "big") == [5, 9]
+    assert members(True, "small") == [1]
+    assert members(False, "small") == [1, 5]
+    assert members(True, "unassigned") == [None]
+    assert members(False, "unassigned") == [None]
+    assert members(True, "big", rest=True) == [1, None], "the rest is everyone else, nulls included"
+    with pytest.raises(RegistryError, match="'huge' is not defined"):
+        segment_membership(rules, True, "huge")

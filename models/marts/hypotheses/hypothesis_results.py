@@ -13,7 +13,6 @@ def model(dbt, session):
     # plain call: dbt passes a Python model only the config keys it finds in `dbt.config.get(...)` statements
     meta = dbt.config.get("meta")
     registry = registry_from_data(meta["registry"], REGISTRY_FILE)
-    # a segment hypothesis reads its members from these two (registry.segment_membership)
-    dbt.ref("customer_segments")
+    # a segment hypothesis compiles its members' SQL from the rules held here (registry.segment_membership)
     dbt.ref("segment_summary")
     return run_registry(dbt.ref("customers"), registry)

@@ -29,14 +29,15 @@ from typing import Any
 
 from metanprom.settings import MEMORY_LIMIT_ENV, OUTPUT_ENV, PROJECT_DIR, extract_path_env
 
-#: The marts that do what the pandas baseline does (read and clean the extract, the churn portrait, churn by
-#: feature, the segments and their summary, the registry's hypothesis tests), with everything they are built from.
+#: The marts that hold the figures the baseline computes (read and clean the extract, the churn portrait, churn
+#: by feature, the segments' counts, the registry's hypothesis tests), with everything they are built from.
 #: Built by `dbt build` without data tests, into a fresh file: the pipeline's stages that do the baseline's work.
+#: (`customer_segments`, one row per customer and scheme, holds no figure the baseline computes, and none of
+#: these marts reads it.)
 SAME_ANALYSIS = (
     "+churn_portrait",
     "+churn_by_feature",
     "+segment_summary",
-    "+customer_segments",
     "+hypothesis_results",
 )
 #: The pandas baseline in a process of its own that loads nothing else (`metanprom baseline` loads the CLI too),

@@ -21,7 +21,15 @@ import pandas as pd
 from metanprom.sqltext import sql_string
 from metanprom.statistics.conclusions import conclusions
 from metanprom.statistics.multiple_testing import adjusted_p_values
-from metanprom.statistics.registry import Hypothesis, Registry, RegistryError, load_registry
+from metanprom.statistics.registry import (
+    UNASSIGNED,
+    Group,
+    Hypothesis,
+    Registry,
+    RegistryError,
+    load_registry,
+    segment_membership,
+)
 from metanprom.statistics.sufficient import TwoGroups
 from metanprom.statistics.two_groups import (
     CI_SAMPLE,
@@ -44,13 +52,31 @@ def two_groups(customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str) 
     measure = h.measure
     if h.measure_value is not None:
         measure = f"({h.measure} = {sql_string(h.measure_value)})::int"
-    # a segment's membership is a semi-join on customer_segments: evaluated once, kept while the statistics
-    # query the groups several times; plain conditions are cheaper to read again than to copy
-    costly = h.a.segment is not None or h.b.segment is not None
-    groups, overlap = TwoGroups.from_customers(customers, extract, h.a.where, h.b.where, measure, materialize=costly)
+    where_a, where_b = (_group_sql(customers, h, group) for group in (h.a, h.b))
+    groups, overlap = TwoGroups.from_customers(customers, extract, where_a, where_b, measure)
     if overlap:
         raise RegistryError(f"hypothesis {h.id!r}: {overlap} customers of {extract} are in both groups")
     return groups
+
+
+def _group_sql(customers: duckdb.DuckDBPyRelation, h: Hypothesis, group: Group) -> str:
+    """A group's SQL over `customers`: its `where`, or a segment's membership compiled from the rules
+    `segment_summary` holds (read on the customers' connection), with no join on a membership table."""
+    if group.segment is None:
+        return group.where
+    scheme, segment = group.segment
+    rows = customers.query(
+        "customers",
+        "select distinct segment_id, precedence, rule_sql, scheme_is_exclusive from segment_summary"
+        f" where scheme = {sql_string(scheme)} and segment_id <> {sql_string(UNASSIGNED)}",
+    ).fetchall()
+    if not rows:
+        raise RegistryError(f"hypothesis {h.id!r}: segment_summary has no scheme {scheme!r}")
+    try:
+        member = segment_membership([r[:3] for r in rows], bool(rows[0][3]), segment)
+    except RegistryError as error:
+        raise RegistryError(f"hypothesis {h.id!r}, scheme {scheme!r}: {error}") from error
+    return f"not {member}" if group.rest else member
 
 
 def load_groups(customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str) -> tuple[np.ndarray, np.ndarray]:

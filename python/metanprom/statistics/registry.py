@@ -16,7 +16,6 @@ import yaml
 
 from metanprom.ingest.formats import FORMATS
 from metanprom.settings import PROJECT_DIR
-from metanprom.sqltext import sql_string
 
 TESTS = ("auto", "mann_whitney", "welch_t", "two_proportion_z", "chi_square")
 EXTRACTS = tuple(FORMATS)
@@ -28,11 +27,13 @@ class RegistryError(ValueError):
 
 @dataclass
 class Group:
+    #: SQL over `customers` (empty for a segment group, whose SQL is compiled from the segment's rules)
     where: str
     label_en: str
     label_ru: str
     #: (scheme, segment_id) of a segment group (its members, or with `rest` everyone else); None for a `where`
     segment: tuple[str, str] | None = None
+    rest: bool = False
 
 
 @dataclass
@@ -77,20 +78,28 @@ REGISTRY_FILE = PROJECT_DIR / "models" / "marts" / "hypotheses" / "_hypotheses__
 REGISTRY_MODEL = "hypothesis_results"
 
 
-def segment_membership(scheme: str, segment: str) -> str:
-    """SQL over `customers` (so aliased): the customer counts in the segment, as `segment_summary` counts.
+#: The segment of the customers no rule of a scheme holds for.
+UNASSIGNED = "unassigned"
 
-    `scheme` and `segment` are SQL string literals. In an exclusive scheme a customer is in the one
-    segment `customer_segments.segment_id` gives; in an overlapping one, in every segment whose rule
-    holds (`matched_segment_ids`). Whether a scheme is exclusive is read from `segment_summary`.
-    """
-    matched = f"instr(concat(', ', s.matched_segment_ids, ', '), concat(', ', {segment}, ', ')) > 0"
-    overlapping = f"not (select bool_or(x.scheme_is_exclusive) from segment_summary as x where x.scheme = {scheme})"
-    return (
-        "customer_key in (select s.customer_key from customer_segments as s"
-        f" where s.extract = customers.extract and s.scheme = {scheme}"
-        f" and (s.segment_id = {segment} or ({matched} and {overlapping})))"
-    )
+
+def segment_membership(rules: list[tuple[str, int, str]], exclusive: bool, segment: str) -> str:
+    """SQL over `customers`: true when the customer counts in `segment`, as `segment_summary` counts it.
+
+    `rules`: the scheme's (segment_id, precedence, rule SQL) as `segment_summary` holds them. In an
+    exclusive scheme a customer is in the first segment (by precedence) whose rule holds; in an overlapping
+    one, in every segment whose rule holds; `unassigned` when none holds. A rule that is null (a missing
+    value) does not hold. Never null itself, so `not (...)` is everyone else."""
+    ordered = sorted(rules, key=lambda r: r[1])
+    known = [r[0] for r in ordered]
+    if segment == UNASSIGNED:
+        return "(" + " and ".join(f"not coalesce(({rule}), false)" for _, _, rule in ordered) + ")"
+    if segment not in known:
+        raise RegistryError(f"segment {segment!r} is not defined; the scheme has {', '.join(known)}")
+    index = known.index(segment)
+    parts = [f"coalesce(({ordered[index][2]}), false)"]
+    if exclusive:
+        parts += [f"not coalesce(({rule}), false)" for _, _, rule in ordered[:index]]
+    return "(" + " and ".join(parts) + ")"
 
 
 def _group(path: str, hid: str, name: str, spec: Any) -> Group:
@@ -104,16 +113,15 @@ def _group(path: str, hid: str, name: str, spec: Any) -> Group:
         seg = spec["segment"]
         if not isinstance(seg, dict) or not seg.get("scheme") or not seg.get("segment_id"):
             raise RegistryError(f"{where_}: segment needs scheme and segment_id")
-        scheme = sql_string(str(seg["scheme"]))
-        segment = sql_string(str(seg["segment_id"]))
-        member = segment_membership(scheme, segment)
-        where = f"not ({member})" if spec.get("rest") else member
-        segment_key = (str(seg["scheme"]), str(seg["segment_id"]))
+        # the members' SQL is compiled from segment_summary's rules when the hypothesis runs (hypotheses.py)
+        where, segment_key, rest = "", (str(seg["scheme"]), str(seg["segment_id"])), bool(spec.get("rest"))
     elif spec.get("where"):
-        where, segment_key = str(spec["where"]), None
+        where, segment_key, rest = str(spec["where"]), None, False
     else:
         raise RegistryError(f"{where_}: needs where (SQL over customers) or segment")
-    return Group(where=where, label_en=str(spec["label_en"]), label_ru=str(spec["label_ru"]), segment=segment_key)
+    return Group(
+        where=where, label_en=str(spec["label_en"]), label_ru=str(spec["label_ru"]), segment=segment_key, rest=rest
+    )
 
 
 def load_registry(path: str | Path | None = None) -> Registry:

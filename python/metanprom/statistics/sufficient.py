@@ -101,20 +101,17 @@ class TwoGroups:
         where_a: str,
         where_b: str,
         measure: str,
-        materialize: bool = True,
     ) -> tuple[TwoGroups, int]:
         """The two groups of `customers` (aliased so: group SQL may refer to it) and how many are in both.
 
-        `materialize`: evaluate the groups once and keep them (for costly group SQL, such as a segment's
-        semi-join); otherwise each statistic reads the customers again, a scan of a few columns."""
+        Not materialised: each statistic reads the customers again (a scan of a few columns, cheaper than
+        a copy of millions of rows held beside the other models)."""
         customers = customers.set_alias("customers")
         rel = customers.filter(
             f"extract = {sql_string(extract)} and (({where_a}) or ({where_b})) and ({measure}) is not null"
         ).project(
             f"coalesce(({where_a}), false) as in_a, coalesce(({where_b}), false) as in_b, {measure} as y, customer_key"
         )
-        if materialize:
-            rel = rel.materialize()
         overlap = rel.aggregate("count(*) filter (where in_a and in_b)").fetchall()[0][0]
         return cls(cls._numeric(rel.project("in_a, y, customer_key"))), int(overlap)
 
