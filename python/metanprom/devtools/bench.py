@@ -250,7 +250,7 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Produced by `metanprom bench` (python/metanprom/bench.py); regenerate with",
+        "Produced by `metanprom bench` (python/metanprom/devtools/bench.py); regenerate with",
         f"`.venv/bin/metanprom bench --sizes {' '.join(str(r['rows']) for r in results)}`. Do not edit by hand.",
         "",
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; Python {info['python']}, "
