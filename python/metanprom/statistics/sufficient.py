@@ -95,12 +95,7 @@ class TwoGroups:
 
     @classmethod
     def from_customers(
-        cls,
-        customers: duckdb.DuckDBPyRelation,
-        extract: str,
-        where_a: str,
-        where_b: str,
-        measure: str,
+        cls, customers: duckdb.DuckDBPyRelation, extract: str, where_a: str, where_b: str, measure: str
     ) -> tuple[TwoGroups, int]:
         """The two groups of `customers` (aliased so: group SQL may refer to it) and how many are in both.
 
