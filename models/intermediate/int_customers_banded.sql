@@ -41,7 +41,8 @@ final as (
         estimated_salary,
         {{ band_label('estimated_salary', 'estimated_salary') }} as estimated_salary_band,
         {{ band_order('estimated_salary', 'estimated_salary') }} as estimated_salary_band_order,
-        is_churned
+        is_churned,
+        sample_order
 
     from accepted
 

@@ -123,6 +123,8 @@ final as (
         extract,
         source_row_number,
         customer_key,
+        -- the customer's place in every sample and split, computed once here
+        {{ sample_order('customer_key') }} as sample_order,
         customer_id,
         city,
         city_ru,

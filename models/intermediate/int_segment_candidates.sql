@@ -19,8 +19,9 @@ cells as (
         {%- for feature in features %}
             {{ feature }},
         {%- endfor %}
-        -- two halves chosen by the md5 of the key (sample_key): candidates are selected on one, confirmed on the other
-        {{ sample_key('customer_key') }} >= '8' as is_confirmation_half,
+        -- two halves chosen by the first bit of the sample order (the md5 of the key, macro sample_order):
+        -- candidates are selected on one, confirmed on the other
+        sample_order >= 576460752303423488 as is_confirmation_half,
         count(*) as customers,
         count(*) filter (where is_churned) as churned
 

@@ -161,6 +161,9 @@ def test_counts_are_bigint_end_to_end(exported: Path, shipped_warehouse: Path) -
                 [str(exported / "parquet" / f"{mart}.parquet")],
             ).fetchall()
         )
+        internal = {c: types.pop(c) for c in export_module.INTERNAL_COLUMNS if c in types}
+        assert not internal.keys() & parquet.keys(), f"{mart}: internal columns are left out of the export"
+        assert parquet.keys() == types.keys(), mart
         for column, kind in types.items():
             if kind in ("BIGINT", "INTEGER"):
                 assert parquet[column] == kind, (mart, column)

@@ -304,3 +304,14 @@ def test_discovery_selects_on_one_half_and_confirms_on_the_other(shipped_warehou
     np.testing.assert_allclose([rows[i][8] for i in selected], expected, rtol=1e-9, atol=1e-300)
     assert all(r[7] is None or np.isnan(r[7]) for i, r in enumerate(rows) if i not in selected)
     assert [i for i, r in enumerate(rows) if r[9]] == [i for i, e in zip(selected, expected, strict=True) if e < 0.05]
+
+
+def test_sample_order_is_the_first_60_bits_of_the_md5_of_key_and_seed(shipped_warehouse: Path) -> None:
+    """Every customer's stored sample order, recomputed with Python's hashlib (not the macro that wrote it)."""
+    seed = project.random_seed()
+    rows = _rows(shipped_warehouse, "select customer_key, sample_order from customers")
+    assert len(rows) > 10_000
+    wrong = [
+        (key, order) for key, order in rows if order != int(hashlib.md5(f"{key}|{seed}".encode()).hexdigest()[:15], 16)
+    ]
+    assert not wrong, wrong[:5]

@@ -37,15 +37,15 @@ def test_each_format_maps_its_header_onto_every_canonical_column_once() -> None:
 
 
 def test_the_python_samples_and_the_dbt_macro_order_customers_by_the_same_key() -> None:
-    """frames.SAMPLE_ORDER (Python steps) and the macro sample_key (SQL models) must be one expression."""
+    """frames.SAMPLE_ORDER_SQL (Python steps) and the macro sample_order (SQL models) must be one expression."""
     import re
 
     from metanprom.settings import PROJECT_DIR
-    from metanprom.statistics.frames import SAMPLE_ORDER
+    from metanprom.statistics.frames import SAMPLE_ORDER_SQL
 
-    macro = (PROJECT_DIR / "macros" / "utils" / "sample_key.sql").read_text(encoding="utf-8")
-    body = re.search(r"%}\s*(.*?)\s*{%-? endmacro", macro, re.S).group(1)
+    macro = (PROJECT_DIR / "macros" / "utils" / "sample_order.sql").read_text(encoding="utf-8")
+    body = re.search(r"macro default__sample_order\(column\) -%}\s*(.*?)\s*{%-? endmacro", macro, re.S).group(1)
     rendered = body.replace("{{ column }}", "customer_key").replace(
         "{{ var('random_seed') }}", str(project.random_seed())
     )
-    assert rendered == SAMPLE_ORDER
+    assert rendered == SAMPLE_ORDER_SQL

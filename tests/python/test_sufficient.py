@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from metanprom.statistics.sufficient import SAMPLE_ORDER, TwoGroups
+from metanprom.statistics.frames import SAMPLE_ORDER_SQL
+from metanprom.statistics.sufficient import TwoGroups
 from metanprom.statistics.two_groups import chi_square, mann_whitney, welch
 
 
@@ -103,7 +104,10 @@ def test_a_yes_no_measure_is_counted_as_zero_and_one() -> None:
     a = np.array([True] * 30 + [False] * 70)
     b = np.array([True] * 10 + [False] * 90)
     summary = TwoGroups.from_arrays(a, b).summary()
-    assert summary == {"n_a": 100, "n_b": 100, "is_binary": True, "ones_a": 30, "ones_b": 10}
+    assert summary == {
+        "n_a": 100, "n_b": 100, "overlap": 0, "is_binary": True, "ones_a": 30, "ones_b": 10,
+        "mean_a": pytest.approx(0.3, rel=1e-15), "mean_b": pytest.approx(0.1, rel=1e-15),
+    }  # fmt: skip
 
 
 def test_the_sample_is_the_customers_first_by_the_md5_of_their_key() -> None:
@@ -119,4 +123,4 @@ def test_the_sample_is_the_customers_first_by_the_md5_of_their_key() -> None:
     expected = sorted(range(50), key=lambda i: hashlib.md5(f"a{i}|{seed}".encode()).hexdigest())[:7]
     assert groups.sample(True, 7).tolist() == [float(i) for i in expected]
     assert sorted(groups.sample(True).tolist()) == a.tolist()
-    assert "md5" in SAMPLE_ORDER
+    assert "md5" in SAMPLE_ORDER_SQL

@@ -51,6 +51,9 @@ PUBLIC_MARTS = (
 CUSTOMER_LEVEL = (
     "customers", "customers_quarantined", "customer_segments", "customer_clusters",
 )  # fmt: skip
+#: Columns that serve the project's own steps and mean nothing to an analyst: left out of every export (and of its
+#: data dictionary). sample_order orders the fixed samples; Tableau would take it for a measure and sum it.
+INTERNAL_COLUMNS = ("sample_order",)
 PSEUDONYM_KEY_ENV = "METANPROM_PSEUDONYM_KEY"
 #: The storage version of the DuckDB file for Tableau (DuckDB's ATTACH ... (STORAGE_VERSION ...)).
 DUCKDB_STORAGE_ENV = "METANPROM_TABLEAU_DUCKDB_STORAGE"
@@ -66,9 +69,9 @@ class ExportError(RuntimeError):
 
 
 def _select(con: duckdb.DuckDBPyConnection, mart: str, pseudonym_key: str | None) -> str:
-    columns = [r[0] for r in con.execute(f"describe main.{mart}").fetchall()]
+    columns = [r[0] for r in con.execute(f"describe main.{mart}").fetchall() if r[0] not in INTERNAL_COLUMNS]
     if pseudonym_key is None or mart not in CUSTOMER_LEVEL:
-        return f"select * from main.{mart}"
+        return f"select {', '.join(columns)} from main.{mart}"
     key = sql_string(pseudonym_key + "|")
     parts = []
     for column in columns:
@@ -208,7 +211,7 @@ def data_dictionary(
     for mart in marts:
         formats = csv_rows.get(mart)
         for table, name, comment in columns:
-            if table != mart:
+            if table != mart or name in INTERNAL_COLUMNS:
                 continue
             rows.append(
                 {

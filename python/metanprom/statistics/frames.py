@@ -1,10 +1,11 @@
 """Read only what a Python step needs from a DuckDB relation: chosen columns, optionally a fixed sample.
 
-A sample is the customers first in SAMPLE_ORDER: the md5 of their key and the
-project's seed, a uniform random choice that is the same on every run, thread
-count and engine (md5 and string order are standard SQL functions; the dbt macro
-`sample_key` writes the same expression). Its rows arrive in that order, so the
-first m rows of a sample are the sample of m.
+A sample is the customers first in SAMPLE_ORDER: their `sample_order` (the first
+60 bits (15 hexadecimal digits) of the md5 of their key and the project's seed, computed once per
+customer by the dbt macro `sample_order`, whose SQL is SAMPLE_ORDER_SQL), then
+their key. It is a uniform random choice that is the same on every run, thread
+count and engine. Its rows arrive in that order, so the first m rows of a
+sample are the sample of m.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from metanprom import project
 from metanprom.sqltext import sql_string
 
 SAMPLE_SEED = project.random_seed()
-#: What orders customers for a sample (the dbt macro sample_key renders the same SQL).
-SAMPLE_ORDER = f"md5(concat(customer_key, '|', '{SAMPLE_SEED}'))"
+#: A customer's sample order from the key (the dbt macro sample_order renders the same SQL; `customers` holds it
+#: as the column `sample_order`).
+SAMPLE_ORDER_SQL = f"('0x' || left(md5(concat(customer_key, '|', '{SAMPLE_SEED}')), 15))::bigint"
+#: What orders customers for a sample: the stored order, then the key (a 60-bit tie is vanishingly rare).
+SAMPLE_ORDER = "sample_order, customer_key"
 
 
 def extracts_of(customers: duckdb.DuckDBPyRelation) -> list[str]:

@@ -157,7 +157,7 @@ def discover_segments(candidates: pd.DataFrame, alpha: float = 0.05) -> pd.DataF
 
     `candidates`: one row per (extract, feature combination, values) with `customers`, `churned`,
     `bank_customers`, `bank_churned`, and the same counts in the discovery half (`*_discovery`; the
-    halves are chosen by the md5 of the customer key, macro sample_key). Adds, on all customers (exploratory: every
+    halves are chosen by the md5 of the customer key, macro sample_order). Adds, on all customers (exploratory: every
     candidate was looked at): the two-proportion z-test of the segment vs the rest, the Holm-adjusted
     p-value over every candidate of the extract, lift, excess churners and the rank among significant
     ones by excess churners. And the split: selected where the discovery half alone says the segment

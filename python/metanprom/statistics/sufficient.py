@@ -2,18 +2,22 @@
 
 A hypothesis compares a measure between group a and group b. Instead of
 pulling every customer's value into Python, the engine returns the few
-numbers each test needs, one aggregate per question:
+numbers each test needs, in as few scans of the customers as the questions
+allow:
 
-- sizes, and whether the measure is 0/1 (`summary`);
+- sizes, whether the measure is 0/1, how many are in both groups, and the
+  means (`summary`: one scan);
 - central moments, computed in two passes (mean first) so large money values
-  lose no precision (`moments`), optionally inside trimming bounds;
+  lose no precision (`moments`), optionally inside trimming bounds; without
+  bounds the second pass is the scan that also gives
 - the 1 %, 50 % and 99 % quantiles by linear interpolation, numpy's default
   (`quantiles`);
 - Mann-Whitney's rank sum of group a with average ranks for ties, and the
   tie term sum(t^3 - t) over tied values (`rank_sums`);
 - counts per category (`crosstab`);
-- the values of a fixed sample: the customers with the smallest md5 of their
-  key and the project's seed, the same on every run and every engine
+- the values of a fixed sample: the customers first in the project's sample
+  order (`frames.SAMPLE_ORDER`: the md5 of their key and the project's seed,
+  stored once per customer), the same on every run and every engine
   (`sample`).
 
 `TwoGroups.from_arrays` puts two arrays in an in-memory DuckDB relation, so
@@ -30,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from metanprom.sqltext import sql_string
-from metanprom.statistics.frames import SAMPLE_ORDER
+from metanprom.statistics.frames import SAMPLE_ORDER, SAMPLE_ORDER_SQL
 
 TRIM = 0.01
 _LOCAL = threading.local()
@@ -89,9 +93,13 @@ class TwoGroups:
     """Group a and group b of one extract: an in_a flag and the measure `y`, one row per customer."""
 
     def __init__(self, relation: duckdb.DuckDBPyRelation) -> None:
-        # columns: in_a (boolean), y (the measure), customer_key (text); customers in a or in b, y not null
+        # columns: in_a, in_b (booleans), y (the measure), customer_key (text), sample_order (frames.SAMPLE_ORDER);
+        # customers in a or in b (group b: not in a), y not null
         self.relation = relation
         self._counts: duckdb.DuckDBPyRelation | None = None
+        self._summary: dict[str, int | bool | float] | None = None
+        self._spread: tuple[dict[bool, tuple[float, float, float]], dict[bool, tuple[float, float, float]]] | None
+        self._spread = None
 
     @classmethod
     def from_customers(
@@ -100,21 +108,22 @@ class TwoGroups:
         """The two groups of `customers` (aliased so: group SQL may refer to it) and how many are in both.
 
         Not materialised: each statistic reads the customers again (a scan of a few columns, cheaper than
-        a copy of millions of rows held beside the other models)."""
+        a copy of millions of rows held beside the other models). The overlap comes from the summary's scan."""
         customers = customers.set_alias("customers")
         rel = customers.filter(
             f"extract = {sql_string(extract)} and (({where_a}) or ({where_b})) and ({measure}) is not null"
         ).project(
-            f"coalesce(({where_a}), false) as in_a, coalesce(({where_b}), false) as in_b, {measure} as y, customer_key"
+            f"coalesce(({where_a}), false) as in_a, coalesce(({where_b}), false) as in_b, {measure} as y,"
+            " customer_key, sample_order"
         )
-        overlap = rel.aggregate("count(*) filter (where in_a and in_b)").fetchall()[0][0]
-        return cls(cls._numeric(rel.project("in_a, y, customer_key"))), int(overlap)
+        groups = cls(cls._numeric(rel))
+        return groups, int(groups.summary()["overlap"])
 
     @staticmethod
     def _numeric(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
         # a yes/no measure is a 0/1 one
         if rel.types[rel.columns.index("y")] == duckdb.sqltype("boolean"):
-            return rel.project("in_a, y::integer as y, customer_key")
+            return rel.project("in_a, in_b, y::integer as y, customer_key, sample_order")
         return rel
 
     @classmethod
@@ -132,7 +141,10 @@ class TwoGroups:
         )
         if not hasattr(_LOCAL, "con"):
             _LOCAL.con = duckdb.connect()  # one in-memory connection per thread, reused
-        return cls(cls._numeric(_LOCAL.con.from_df(frame)))
+        rel = _LOCAL.con.from_df(frame).project(
+            f"in_a, false as in_b, y, customer_key, {SAMPLE_ORDER_SQL} as sample_order"
+        )
+        return cls(cls._numeric(rel))
 
     def _sql(self, query: str) -> duckdb.DuckDBPyRelation:
         return self.relation.query("g", query)
@@ -141,18 +153,31 @@ class TwoGroups:
     def is_categorical(self) -> bool:
         return self.relation.types[self.relation.columns.index("y")] == duckdb.sqltype("varchar")
 
-    def summary(self) -> dict[str, int | bool]:
-        """n_a, n_b, whether every value is 0 or 1 (a 0/1 measure), and then how many 1s each group has."""
-        if self.is_categorical:
-            binary, ones = "false", "0, 0"
-        else:
-            binary = "coalesce(bool_and(y = 0 or y = 1), false)"
-            ones = "count(*) filter (where in_a and y = 1), count(*) filter (where not in_a and y = 1)"
-        n_a, n_b, is_binary, ones_a, ones_b = self._sql(
-            f"select count(*) filter (where in_a), count(*) filter (where not in_a), {binary}, {ones} from g"
-        ).fetchall()[0]
-        return {"n_a": int(n_a), "n_b": int(n_b), "is_binary": bool(is_binary), "ones_a": int(ones_a),
-                "ones_b": int(ones_b)}  # fmt: skip
+    def summary(self) -> dict[str, int | bool | float]:
+        """n_a, n_b, how many customers are in both groups (`overlap`), whether every value is 0 or 1 (a 0/1
+        measure), how many 1s each group has, and each group's mean (`mean_a`, `mean_b`; NaN for a categorical
+        measure or an empty group): one scan, kept."""
+        if self._summary is None:
+            if self.is_categorical:
+                numeric = "false, 0, 0, null::double, null::double"
+            else:
+                numeric = (
+                    "coalesce(bool_and(y = 0 or y = 1), false),"
+                    " count(*) filter (where in_a and y = 1), count(*) filter (where not in_a and y = 1),"
+                    " avg(y::double) filter (where in_a), avg(y::double) filter (where not in_a)"
+                )
+            row = self._sql(
+                "select count(*) filter (where in_a), count(*) filter (where not in_a),"
+                f" count(*) filter (where in_a and in_b), {numeric} from g"
+            ).fetchall()[0]
+            n_a, n_b, overlap, is_binary, ones_a, ones_b, mean_a, mean_b = row
+            self._summary = {
+                "n_a": int(n_a), "n_b": int(n_b), "overlap": int(overlap), "is_binary": bool(is_binary),
+                "ones_a": int(ones_a), "ones_b": int(ones_b),
+                "mean_a": float("nan") if mean_a is None else float(mean_a),
+                "mean_b": float("nan") if mean_b is None else float(mean_b),
+            }  # fmt: skip
+        return self._summary
 
     @staticmethod
     def _between(low: float, high: float) -> str:
@@ -167,9 +192,40 @@ class TwoGroups:
             f"(in_a = {str(group).lower()} and {cls._between(low, high)})" for group, (low, high) in bounds.items()
         )
 
+    def _whole_spread(self) -> tuple[dict[bool, tuple[float, float, float]], dict[bool, tuple[float, float, float]]]:
+        """Each whole group's sums of (y - mean)^k for k = 2, 3, 4 around the summary's means, and its (1 %,
+        50 %, 99 %) quantiles: one scan, kept."""
+        if self._spread is None:
+            summary = self.summary()
+            means = {True: summary["mean_a"], False: summary["mean_b"]}
+            parts = []
+            for group in (True, False):
+                where = f"filter (where in_a = {str(group).lower()})"
+                mean = f"cast('{float(means[group])!r}' as double)"
+                parts += [f"sum(power(y::double - {mean}, {k})) {where}" for k in (2, 3, 4)]
+                parts.append(f"quantile_cont(y::double, [{TRIM}, 0.5, {1 - TRIM}]) {where}")
+            values = self._sql(f"select {', '.join(parts)} from g").fetchall()[0]
+            sums, quantiles = {}, {}
+            for index, group in enumerate((True, False)):
+                s2, s3, s4, q = values[4 * index : 4 * index + 4]
+                sums[group] = tuple(float(v) if v is not None else 0.0 for v in (s2, s3, s4))
+                if q is not None:
+                    quantiles[group] = tuple(float(v) for v in q)
+            self._spread = (sums, quantiles)
+        return self._spread
+
     def moments(self, bounds: dict[bool, tuple[float, float]] | None = None) -> dict[bool, Moments]:
         """Each group's size, mean and central moment sums (True: group a), in two passes: the means, then
-        the sums of powers of the distances to them (no loss of precision on large money values)."""
+        the sums of powers of the distances to them (no loss of precision on large money values). Without
+        bounds, both passes are scans shared with `summary` and `quantiles`."""
+        if not bounds:
+            summary = self.summary()
+            sums = self._whole_spread()[0]
+            sizes = {True: (summary["n_a"], summary["mean_a"]), False: (summary["n_b"], summary["mean_b"])}
+            return {
+                group: Moments(int(n), float(mean), *sums[group]) if n else Moments(0, float("nan"), 0.0, 0.0, 0.0)
+                for group, (n, mean) in sizes.items()
+            }
         within = self._within(bounds)
         means = self._sql(f"select in_a, count(*), avg(y::double) from g where {within} group by in_a").fetchall()
         found = {group: Moments(0, float("nan"), 0.0, 0.0, 0.0) for group in (True, False)}
@@ -188,11 +244,9 @@ class TwoGroups:
         return found
 
     def quantiles(self) -> dict[bool, tuple[float, float, float]]:
-        """Each group's (1 %, 50 %, 99 %) quantiles, linearly interpolated (numpy's default)."""
-        rows = self._sql(
-            f"select in_a, quantile_cont(y::double, [{TRIM}, 0.5, {1 - TRIM}]) from g group by in_a"
-        ).fetchall()
-        return {bool(r[0]): tuple(float(v) for v in r[1]) for r in rows}
+        """Each group's (1 %, 50 %, 99 %) quantiles, linearly interpolated (numpy's default); an empty group has
+        none."""
+        return self._whole_spread()[1]
 
     def _value_counts(self) -> duckdb.DuckDBPyRelation:
         """Each distinct value with how many customers of group a and of group b have it: one aggregate,

@@ -1,3 +1,0 @@
-{% macro sample_key(column) -%}
-    md5(concat({{ column }}, '|', '{{ var('random_seed') }}'))
-{%- endmacro %}
