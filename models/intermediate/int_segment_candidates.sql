@@ -3,30 +3,11 @@
 
 with
 
-customers as (
-
-    select * from {{ ref('int_customers_banded') }}
-
-),
-
 cells as (
 
-    -- one pass over the customers; the grouping sets below then add up cells, not
-    -- customers. Features keep their own types (integers and booleans group faster
-    -- than text); they become text only in the rules of the rows that come out.
-    select
-        extract,
-        {%- for feature in features %}
-            {{ feature }},
-        {%- endfor %}
-        -- two halves chosen by the first bit of the sample order (the md5 of the key, macro sample_order):
-        -- candidates are selected on one, confirmed on the other
-        sample_order >= 576460752303423488 as is_confirmation_half,
-        count(*) as customers,
-        count(*) filter (where is_churned) as churned
-
-    from customers
-    group by all
+    -- the customers already counted by cell (a table: the grouping sets below each
+    -- read it, and DuckDB streams a CTE to each of its 200-odd readers slowly)
+    select * from {{ ref('int_segment_cells') }}
 
 ),
 

@@ -73,3 +73,46 @@ def test_the_severity_policy_is_documented(severity: str) -> None:
     assert suites.SEVERITY_POLICY[severity]
     readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
     assert f"**{severity}**" in readme
+
+
+def test_great_expectations_validates_a_keyed_sample_of_a_large_file(monkeypatch) -> None:
+    """Above GE_MAX_ROWS rows, the rows first by the md5 of customer id, city and seed (worked here with hashlib),
+    not the engine's random sampling: the same rows on every run and every engine."""
+    import hashlib
+
+    import duckdb
+
+    from metanprom import project
+    from metanprom.ingest.formats import FORMATS
+
+    monkeypatch.setattr(quality, "GE_MAX_ROWS", 40)
+    path = PROJECT_DIR / "seeds" / "bank_scrooge.csv"
+    fmt = FORMATS["bank_scrooge"]
+    seed = project.random_seed()
+    with duckdb.connect() as con:
+        present = quality._read(con, path, "bank_scrooge")
+        sample = quality._raw_sample(con, "bank_scrooge", present)
+        every = con.execute("select * from raw").df()
+    ids, cities = fmt.raw("customer_id"), fmt.raw("city")
+    digest = every[ids].fillna("") + "|" + every[cities].fillna("") + f"|{seed}"
+    every["_md5"] = [hashlib.md5(text.encode()).hexdigest() for text in digest]
+    expected = every.sort_values(["_md5", *present]).head(40)
+    assert len(sample) == 40
+    assert sample[present].values.tolist() == expected[present].values.tolist()
+
+
+def test_great_expectations_validates_a_keyed_sample_of_a_large_mart(shipped_warehouse: Path, monkeypatch) -> None:
+    """customers: the first customers by sample order; a mart keyed by customer: the rows of those customers."""
+    import duckdb
+
+    monkeypatch.setattr(quality, "GE_MAX_ROWS", 30)
+    with duckdb.connect(str(shipped_warehouse), read_only=True) as con:
+        first = con.execute("select extract, customer_key from customers order by sample_order, customer_key limit 30")
+        chosen = first.fetchall()
+        customers = quality._mart_sample(con, "customers", 10**6)
+        clusters = quality._mart_sample(con, "customer_clusters", 10**6)
+        dashboard = quality._mart_sample(con, "dashboard_customers", 10**6)
+        assert dashboard.equals(quality._mart_sample(con, "dashboard_customers", 10**6))
+    assert list(zip(customers["extract"], customers["customer_key"], strict=True)) == chosen
+    assert set(zip(clusters["extract"], clusters["customer_key"], strict=True)) == set(chosen)
+    assert len(dashboard) == 30

@@ -36,13 +36,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from metanprom import project
 from metanprom.ingest.check_results import CheckResult
 from metanprom.ingest.formats import FORMATS
 from metanprom.ingest.suites import mart_spec, raw_spec
 from metanprom.sqltext import sql_string
 
-#: Above this many rows, GE validates a fixed sample of this many (dbt's SQL checks still see every row;
-#: the error-severity range checks, like a negative balance, see every row too, see `number_checks`).
+#: Above this many rows, GE validates a keyed sample of this many, the same on every run and engine (dbt's SQL
+#: checks still see every row; the error-severity range checks, like a negative balance, see every row too, see
+#: `number_checks`). See `_raw_sample` and `_mart_sample`.
 GE_MAX_ROWS = 200_000
 
 
@@ -175,6 +177,53 @@ def _outside(column: str, kwargs: dict[str, Any]) -> str:
     return f"({_number(column)} is not null and ({' or '.join(bounds) or 'false'}))"
 
 
+def _raw_sample(con: duckdb.DuckDBPyConnection, fmt_name: str, present: list[str]) -> pd.DataFrame:
+    """What Great Expectations validates of a file: every row of a file of at most GE_MAX_ROWS rows, in the file's
+    order; of a larger one, a keyed sample, the GE_MAX_ROWS rows first by the md5 of their customer id, city and
+    the project's seed, then by their text (rows sharing a key end up side by side, so a repeated key is seen
+    whole; the choice is the same on every run and engine). A larger file whose columns are wrong gives its
+    first rows."""
+    first = con.execute(f"select * from raw limit {GE_MAX_ROWS + 1}").df()
+    if len(first) <= GE_MAX_ROWS:
+        return first
+    fmt = FORMATS[fmt_name]
+    if present != list(fmt.header):
+        return first.head(GE_MAX_ROWS)
+    key = ", '|', ".join(f"coalesce({_quoted(fmt.raw(c))}, '')" for c in ("customer_id", "city"))
+    seed = sql_string(str(project.random_seed()))
+    text = ", ".join(_quoted(c) for c in present)
+    return con.execute(f"select * from raw order by md5(concat({key}, '|', {seed})), {text} limit {GE_MAX_ROWS}").df()
+
+
+def _mart_sample(con: duckdb.DuckDBPyConnection, mart: str, total: int) -> pd.DataFrame:
+    """What Great Expectations validates of a mart: every row of one of at most GE_MAX_ROWS rows; of a larger one,
+    a keyed sample the same on every run and engine: by the customers' `sample_order` (the first GE_MAX_ROWS
+    customers, or the rows of the first GE_MAX_ROWS customers of `customers` in a mart keyed by customer), else
+    by the md5 of each row's text."""
+    if total <= GE_MAX_ROWS:
+        return con.execute(f"select * from main.{mart}").df()
+    columns = [r[0] for r in con.execute(f"describe main.{mart}").fetchall()]
+    text = ", ".join(f"m.{_quoted(c)}" for c in columns)
+    if "sample_order" in columns:
+        query = f"select * from main.{mart} as m order by m.sample_order, {text} limit {GE_MAX_ROWS}"
+    elif {"extract", "customer_key"} <= set(columns):
+        query = (
+            "with chosen as (select extract, customer_key, sample_order from main.customers"
+            f" order by sample_order, customer_key limit {GE_MAX_ROWS})"
+            f" select m.* from main.{mart} as m inner join chosen"
+            " on m.extract = chosen.extract and m.customer_key = chosen.customer_key"
+            f" order by chosen.sample_order, {text} limit {GE_MAX_ROWS}"
+        )
+    else:
+        row = ", ".join(f"coalesce(cast(m.{_quoted(c)} as varchar), '')" for c in columns)
+        query = f"select * from main.{mart} as m order by md5(concat_ws('|', {row})), {text} limit {GE_MAX_ROWS}"
+    return con.execute(query).df()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _snake(name: str) -> str:
     """An expectation's name as Great Expectations reports it: ExpectColumnValuesToBeBetween ->
     expect_column_values_to_be_between."""
@@ -238,9 +287,7 @@ def check_raw(
         con = duckdb.connect()
         try:
             present = _read(con, path, fmt_name)
-            text = con.execute(f"select * from raw using sample {GE_MAX_ROWS} rows (reservoir, 42)").df()
-            if len(text) < GE_MAX_ROWS:
-                text = con.execute("select * from raw").df()  # every row, in the file's order
+            text = _raw_sample(con, fmt_name, present)
             text_spec, number_spec = raw_spec(fmt_name)
             if present != list(FORMATS[fmt_name].header):
                 text_spec = text_spec[:1]  # columns are wrong: the other checks would only repeat it
@@ -280,8 +327,7 @@ def check_marts(
                 )
                 continue
             total = con.execute(f"select count(*) from main.{mart}").fetchall()[0][0]
-            sample = f" using sample {GE_MAX_ROWS} rows (reservoir, 42)" if total > GE_MAX_ROWS else ""
-            frame = con.execute(f"select * from main.{mart}{sample}").df()
+            frame = _mart_sample(con, mart, total)
             results += _validate(gx, context, mart, "mart", frame, expectations, "")
         if raw_rows:
             for extract, rows in raw_rows.items():
