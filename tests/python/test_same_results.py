@@ -54,7 +54,12 @@ pytestmark = pytest.mark.integration
 REFERENCE = "72b1849ebf324fb99e1c51e5019fc56b0a81fcd9"
 
 #: What a reference build may differ in, on purpose, and why (table -> reason).
-INTENDED_DIFFERENCES: dict[str, str] = {}
+INTENDED_DIFFERENCES: dict[str, str] = {
+    "staging.int_segment_cells": (
+        "#12: segment discovery's cells, a CTE of int_segment_candidates before, are a table of their own (DuckDB"
+        " streamed the CTE to each of 231 grouping sets); segment_discovery, built from it, is compared as before"
+    ),
+}
 #: Relations of the reference build known by another name now.
 RENAMED: dict[str, str] = {}
 #: Relations of the reference build that are gone, and where their content is checked now.

@@ -56,6 +56,13 @@ def test_trimmed_rank_sums_are_scipys_on_the_trimmed_values(case: str) -> None:
     assert (ranks.n_a, ranks.n_b) == (len(ta), len(tb))
     reference = stats.mannwhitneyu(ta, tb, method="asymptotic")
     assert mann_whitney(ranks)[1] == pytest.approx(reference.pvalue, rel=1e-9, abs=1e-300)
+    # both from one ordering of the values (what a hypothesis asks for), each against scipy
+    whole, trimmed = TwoGroups.from_arrays(a, b).rank_sums_with(bounds)
+    for got, (x, y) in ((whole, (a, b)), (trimmed, (ta, tb))):
+        expected = stats.mannwhitneyu(x, y, method="asymptotic")
+        assert (got.n_a, got.n_b) == (len(x), len(y))
+        assert mann_whitney(got)[0] == pytest.approx(expected.statistic, rel=1e-12)
+        assert mann_whitney(got)[1] == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

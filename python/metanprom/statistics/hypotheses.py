@@ -129,6 +129,9 @@ def evaluate_hypothesis(h: Hypothesis, groups: TwoGroups, extract: str) -> dict[
     test, reason = choose_test(kind, h.test, row if kind == "continuous" else {})
     row.update(test=test, test_reason=reason, status="tested")
     if test == "mann_whitney":
+        # the whole groups' rank sums and the trimmed rerun's (below) from one ordering of the values
+        if quantiles:
+            groups.rank_sums_with({g: (quantiles[g][0], quantiles[g][2]) for g in (True, False)})
         row.update(_mann_whitney(groups, None, h.alternative, ordered))
     elif test == "welch_t":
         row.update(welch(moments[True], moments[False], h.alternative))

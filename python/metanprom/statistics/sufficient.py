@@ -97,6 +97,7 @@ class TwoGroups:
         # customers in a or in b (group b: not in a), y not null
         self.relation = relation
         self._counts: duckdb.DuckDBPyRelation | None = None
+        self._ranks: dict[tuple, RankSums] = {}
         self._summary: dict[str, int | bool | float] | None = None
         self._spread: tuple[dict[bool, tuple[float, float, float]], dict[bool, tuple[float, float, float]]] | None
         self._spread = None
@@ -262,37 +263,64 @@ class TwoGroups:
         """Mann-Whitney's sufficient statistics: sizes, group a's rank sum (average ranks), the tie term.
 
         From the value counts: inside `bounds`, a value keeps group a's count where it lies within group a's
-        bounds and group b's where within group b's."""
-        if bounds:
-            counts = (
-                f"case when {self._between(*bounds[True])} then t_a else 0 end as t_a,"
-                f" case when {self._between(*bounds[False])} then t_b else 0 end as t_b"
+        bounds and group b's where within group b's. Kept from `rank_sums_with` when it computed these."""
+        key = self._bounds_key(bounds)
+        if key not in self._ranks:
+            self._ranks[key] = self._rank_sums([bounds])[0]
+        return self._ranks[key]
+
+    def rank_sums_with(self, bounds: dict[bool, tuple[float, float]]) -> tuple[RankSums, RankSums]:
+        """The whole groups' rank sums and those inside `bounds`, from one ordering of the value counts (one
+        sort instead of two); both are kept for `rank_sums`."""
+        whole, trimmed = self._rank_sums([None, bounds])
+        self._ranks[self._bounds_key(None)] = whole
+        self._ranks[self._bounds_key(bounds)] = trimmed
+        return whole, trimmed
+
+    @staticmethod
+    def _bounds_key(bounds: dict[bool, tuple[float, float]] | None) -> tuple:
+        return tuple(sorted(bounds.items())) if bounds else ()
+
+    def _rank_sums(self, all_bounds: list[dict[bool, tuple[float, float]] | None]) -> list[RankSums]:
+        """Rank sums for each of `all_bounds` (None: the whole groups), every one from the same window over the
+        value counts ordered by value. A value no group keeps counts 0 everywhere, so it ranks nothing."""
+        counts, ranked, sums = [], [], []
+        for i, bounds in enumerate(all_bounds):
+            if bounds:
+                counts.append(
+                    f"case when {self._between(*bounds[True])} then t_a else 0 end as a{i},"
+                    f" case when {self._between(*bounds[False])} then t_b else 0 end as b{i}"
+                )
+            else:
+                counts.append(f"t_a as a{i}, t_b as b{i}")
+            ranked.append(f"a{i}, a{i} + b{i} as t{i}, sum(a{i} + b{i}) over running - (a{i} + b{i}) as below{i}")
+            sums.append(
+                f"coalesce(sum(a{i}), 0), coalesce(sum(t{i} - a{i}), 0),"
+                # twice the rank sum, in integers: a tied value's average rank is below + (t + 1) / 2
+                f" coalesce(sum(cast(a{i} as hugeint) * (2 * below{i} + t{i} + 1)), 0),"
+                f" coalesce(sum(power(t{i}::double, 3) - t{i}), 0)"
             )
-        else:
-            counts = "t_a, t_b"
-        n_a, n_b, twice_rank_sum, tie_term = (
+        row = (
             self._value_counts()
             .query(
                 "v",
                 f"""
-            with kept as (select y, {counts} from v),
-            tied as (select y, t_a + t_b as t, t_a from kept where t_a + t_b > 0),
+            with kept as (select y, {", ".join(counts)} from v),
             ranked as (
-                select t, t_a, sum(t) over (order by y rows between unbounded preceding and current row) - t as below
-                from tied
+                select {", ".join(ranked)}
+                from kept
+                window running as (order by y rows between unbounded preceding and current row)
             )
-            select
-                coalesce(sum(t_a), 0),
-                coalesce(sum(t - t_a), 0),
-                -- twice the rank sum, in integers: a tied value's average rank is below + (t + 1) / 2
-                coalesce(sum(cast(t_a as hugeint) * (2 * below + t + 1)), 0),
-                coalesce(sum(power(t::double, 3) - t), 0)
+            select {", ".join(sums)}
             from ranked
             """,
             )
             .fetchall()[0]
         )
-        return RankSums(int(n_a), int(n_b), int(twice_rank_sum) / 2, float(tie_term))
+        return [
+            RankSums(int(row[4 * i]), int(row[4 * i + 1]), int(row[4 * i + 2]) / 2, float(row[4 * i + 3]))
+            for i in range(len(all_bounds))
+        ]
 
     def crosstab(self) -> tuple[list[str], np.ndarray]:
         """Categories in sorted order, and the 2 x k table of counts (row 0: group a)."""
