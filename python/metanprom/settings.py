@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 #: The repository checkout that holds dbt_project.yml (the package is installed from it, editable).
 PROJECT_DIR = Path(os.environ.get("METANPROM_PROJECT_DIR", Path(__file__).resolve().parents[2]))
@@ -28,6 +29,20 @@ def extract_path_env(extract: str) -> str:
 def duckdb_memory_limit() -> str | None:
     """The memory limit set by $METANPROM_DUCKDB_MEMORY_LIMIT, or None for DuckDB's own default."""
     return os.environ.get(MEMORY_LIMIT_ENV) or None
+
+
+def limit_duckdb_memory(con: Any) -> None:
+    """The build's memory budget ($METANPROM_DUCKDB_MEMORY_LIMIT) on a DuckDB connection the package opens (the
+    quality gates', the exports'); none set, DuckDB's own.
+
+    Set on the connection, not in its config: the report opens the same warehouse meanwhile, and DuckDB
+    refuses a second connection to one file with another configuration.
+    """
+    from metanprom.sqltext import sql_string
+
+    limit = duckdb_memory_limit()
+    if limit:
+        con.execute(f"set memory_limit = {sql_string(limit)}")
 
 
 def warehouse_path() -> Path:

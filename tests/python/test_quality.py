@@ -102,12 +102,15 @@ def test_great_expectations_validates_a_keyed_sample_of_a_large_file(monkeypatch
 
 
 def test_great_expectations_validates_a_keyed_sample_of_a_large_mart(shipped_warehouse: Path, monkeypatch) -> None:
-    """customers: the first customers by sample order; a mart keyed by customer: the rows of those customers."""
+    """customers: the first customers by sample order (a key in both extracts has one order: then by extract); a
+    mart keyed by customer: the rows of those customers; another: the same rows on every call."""
     import duckdb
 
     monkeypatch.setattr(quality, "GE_MAX_ROWS", 30)
     with duckdb.connect(str(shipped_warehouse), read_only=True) as con:
-        first = con.execute("select extract, customer_key from customers order by sample_order, customer_key limit 30")
+        first = con.execute(
+            "select extract, customer_key from customers order by sample_order, extract, customer_key limit 30"
+        )
         chosen = first.fetchall()
         customers = quality._mart_sample(con, "customers", 10**6)
         clusters = quality._mart_sample(con, "customer_clusters", 10**6)
@@ -116,3 +119,22 @@ def test_great_expectations_validates_a_keyed_sample_of_a_large_mart(shipped_war
     assert list(zip(customers["extract"], customers["customer_key"], strict=True)) == chosen
     assert set(zip(clusters["extract"], clusters["customer_key"], strict=True)) == set(chosen)
     assert len(dashboard) == 30
+
+
+def test_the_gates_connections_keep_to_the_memory_budget(monkeypatch, shipped_warehouse: Path) -> None:
+    """$METANPROM_DUCKDB_MEMORY_LIMIT caps the gates' DuckDB connections as it caps the build's and the exports'."""
+    from metanprom import settings
+
+    limits = []
+
+    def limit_and_record(con) -> None:
+        settings.limit_duckdb_memory(con)
+        limits.append(con.execute("select current_setting('memory_limit')").fetchone()[0])
+
+    monkeypatch.setenv(settings.MEMORY_LIMIT_ENV, "321MB")
+    monkeypatch.setattr(quality, "limit_duckdb_memory", limit_and_record)
+    context = quality.gx_context(None)
+    quality.check_raw({"bank_scrooge": PROJECT_DIR / "seeds" / "bank_scrooge.csv"}, context=context)
+    quality.check_marts(shipped_warehouse, context=context)
+    assert len(limits) == 2, "the raw gate's connection and the mart gate's"
+    assert all(limit == "306.1 MiB" for limit in limits), limits

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from metanprom.settings import duckdb_memory_limit, output_dir
+from metanprom.settings import duckdb_memory_limit, limit_duckdb_memory, output_dir
 from metanprom.sqltext import sql_string
 
 PUBLIC_MARTS = (
@@ -153,17 +153,6 @@ def _decimal_comma(text_expression: str, value: str) -> str:
     return f"case when {value} is null or isnan({value}) then null else replace({text_expression}, '.', ',') end"
 
 
-def _limit_memory(con: duckdb.DuckDBPyConnection) -> None:
-    """The build's memory budget ($METANPROM_DUCKDB_MEMORY_LIMIT) on an export connection; none set, DuckDB's.
-
-    Set on the connection, not in its config: the report opens the same warehouse meanwhile, and DuckDB
-    refuses a second connection to one file with another configuration.
-    """
-    limit = duckdb_memory_limit()
-    if limit:
-        con.execute(f"set memory_limit = {sql_string(limit)}")
-
-
 def _hyper_memory_limit() -> dict[str, str]:
     """Hyper's `memory_limit` parameter for the same budget (2GB -> 2g); none for a share like 50%."""
     limit = (duckdb_memory_limit() or "").strip().lower().replace(" ", "").removesuffix("ib").removesuffix("b")
@@ -262,7 +251,7 @@ def _write_duckdb(parquet_files: dict[str, Path], target: Path, storage: str) ->
         raise ExportError(f"{DUCKDB_STORAGE_ENV}={storage!r}: expected a DuckDB release such as v1.0.0")
     con = duckdb.connect()
     try:
-        _limit_memory(con)
+        limit_duckdb_memory(con)
         try:
             con.execute(f"attach {sql_string(target)} as tableau_copy (storage_version {sql_string(storage)})")
         except duckdb.Error as error:
@@ -346,7 +335,7 @@ def export(
             (staging / sub).mkdir()
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
-            _limit_memory(con)
+            limit_duckdb_memory(con)
             parquet_files = {}
             for mart in marts:
                 query = _select(con, mart, key)
