@@ -1,20 +1,13 @@
 {%- set numeric = analysis_features()['numeric'] -%}
-{%- set types = var('customer_columns') -%}
-{#- whole-number columns: their medians come from value counts (a grouping aggregate, which can spill to
-    disk), not from holding every value (median() cannot spill: at 10 million customers, six of them beside
-    another model outgrew DuckDB's memory limit) -#}
-{%- set counted = [] -%}
-{%- for column in numeric if types.get(column) == 'integer' -%}
-    {%- do counted.append(column) -%}
-{%- endfor -%}
+{#- every median comes from value counts (a grouping aggregate and a sort, which can spill to disk), not
+    from holding every value: median() cannot spill. At 10 million customers six of them beside another model
+    outgrew DuckDB's memory limit; later the two money columns' alone did so beside segment_discovery. -#}
+{%- set counted = numeric -%}
 {%- set aggregated = [] -%}
 {%- for column in numeric -%}
     {%- do aggregated.append((column, 'mean')) -%}
 {%- endfor -%}
-{%- for column in numeric if column not in counted -%}
-    {%- do aggregated.append((column, 'median')) -%}
-{%- endfor -%}
-{%- set statistic_function = {'mean': 'avg', 'median': 'median'} -%}
+{%- set statistic_function = {'mean': 'avg'} -%}
 
 with
 
@@ -24,7 +17,7 @@ customers as (
 
 ),
 
--- means of every numeric column, medians of the money columns: one aggregate each
+-- means of every numeric column: one aggregate each
 aggregated as (
 
     {%- for column, statistic in aggregated %}
