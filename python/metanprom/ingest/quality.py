@@ -220,9 +220,9 @@ def _mart_sample(con: duckdb.DuckDBPyConnection, mart: str, total: int) -> pd.Da
     if total <= GE_MAX_ROWS:
         return con.execute(f"select * from main.{mart}").df()
     columns = [r[0] for r in con.execute(f"describe main.{mart}").fetchall()]
-    every = ", ".join(f"m.{_quoted(c)}" for c in columns)
     if "sample_order" in columns:
-        return _first_by(con, f"main.{mart}", "sample_order", every.replace("m.", ""))
+        return _first_by(con, f"main.{mart}", "sample_order", ", ".join(_quoted(c) for c in columns))
+    every = ", ".join(f"m.{_quoted(c)}" for c in columns)
     if {"extract", "customer_key"} <= set(columns):
         last = (
             f"(select max(sample_order) from (select sample_order from main.customers order by sample_order"
