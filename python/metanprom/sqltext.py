@@ -18,6 +18,12 @@ def sql_string(value: str | Path) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def md5_order(text: str) -> str:
+    """SQL: the first 60 bits (15 hexadecimal digits) of the md5 of the SQL expression `text`, as a positive BIGINT:
+    an order that is the same on every run and engine (the dbt macro `sample_order` renders the same form)."""
+    return f"('0x' || left(md5({text}), 15))::bigint"
+
+
 def sql_identifier(name: str) -> str:
     """`name` as a quoted SQL identifier (a column whose name a user chose)."""
     if "\x00" in name:

@@ -41,7 +41,7 @@ from metanprom.ingest.check_results import CheckResult
 from metanprom.ingest.formats import FORMATS
 from metanprom.ingest.suites import mart_spec, raw_spec
 from metanprom.settings import limit_duckdb_memory
-from metanprom.sqltext import sql_string
+from metanprom.sqltext import md5_order, sql_identifier, sql_string
 
 #: Above this many rows, GE validates a keyed sample of this many, the same on every run and engine (dbt's SQL
 #: checks still see every row; the error-severity range checks, like a negative balance, see every row too, see
@@ -178,11 +178,6 @@ def _outside(column: str, kwargs: dict[str, Any]) -> str:
     return f"({_number(column)} is not null and ({' or '.join(bounds) or 'false'}))"
 
 
-def _hash_order(text: str) -> str:
-    """SQL: the first 60 bits of the md5 of `text` as a positive BIGINT (as macro `sample_order` computes)."""
-    return f"('0x' || left(md5({text}), 15))::bigint"
-
-
 def _first_by(con: duckdb.DuckDBPyConnection, relation: str, order: str, tiebreak: str) -> pd.DataFrame:
     """The GE_MAX_ROWS rows of `relation` first by the BIGINT `order`, then by `tiebreak`. The last order kept is
     found by a narrow query over `order` alone, then the rows up to it are read: ordering whole rows held 2 to
@@ -207,9 +202,10 @@ def _raw_sample(con: duckdb.DuckDBPyConnection, fmt_name: str, present: list[str
     fmt = FORMATS[fmt_name]
     if present != list(fmt.header):
         return first.head(GE_MAX_ROWS)
-    key = ", '|', ".join(f"coalesce({_quoted(fmt.raw(c))}, '')" for c in ("customer_id", "city"))
+    key = ", '|', ".join(f"coalesce({sql_identifier(fmt.raw(c))}, '')" for c in ("customer_id", "city"))
     seed = sql_string(str(project.random_seed()))
-    return _first_by(con, "raw", _hash_order(f"concat({key}, '|', {seed})"), ", ".join(_quoted(c) for c in present))
+    text = ", ".join(sql_identifier(c) for c in present)
+    return _first_by(con, "raw", md5_order(f"concat({key}, '|', {seed})"), text)
 
 
 def _mart_sample(con: duckdb.DuckDBPyConnection, mart: str, total: int) -> pd.DataFrame:
@@ -221,8 +217,8 @@ def _mart_sample(con: duckdb.DuckDBPyConnection, mart: str, total: int) -> pd.Da
         return con.execute(f"select * from main.{mart}").df()
     columns = [r[0] for r in con.execute(f"describe main.{mart}").fetchall()]
     if "sample_order" in columns:
-        return _first_by(con, f"main.{mart}", "sample_order", ", ".join(_quoted(c) for c in columns))
-    every = ", ".join(f"m.{_quoted(c)}" for c in columns)
+        return _first_by(con, f"main.{mart}", "sample_order", ", ".join(sql_identifier(c) for c in columns))
+    every = ", ".join(f"m.{sql_identifier(c)}" for c in columns)
     if {"extract", "customer_key"} <= set(columns):
         last = (
             f"(select max(sample_order) from (select sample_order from main.customers order by sample_order"
@@ -236,8 +232,8 @@ def _mart_sample(con: duckdb.DuckDBPyConnection, mart: str, total: int) -> pd.Da
             f" order by chosen.sample_order, {every} limit {GE_MAX_ROWS}"
         )
         return con.execute(query).df()
-    row = ", ".join(f"coalesce(cast(m.{_quoted(c)} as varchar), '')" for c in columns)
-    order = _hash_order(f"concat_ws('|', {row})")
+    row = ", ".join(f"coalesce(cast(m.{sql_identifier(c)} as varchar), '')" for c in columns)
+    order = md5_order(f"concat_ws('|', {row})")
     query = (
         # each row's md5 computed once; the rows up to the last order kept are then read by row id
         f"with keys as materialized (select m.rowid as row_id, {order} as o from main.{mart} as m),"
@@ -246,10 +242,6 @@ def _mart_sample(con: duckdb.DuckDBPyConnection, mart: str, total: int) -> pd.Da
         f" where keys.o <= (select o from last) order by keys.o, {every} limit {GE_MAX_ROWS}"
     )
     return con.execute(query).df()
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _snake(name: str) -> str:

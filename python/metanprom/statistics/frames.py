@@ -14,12 +14,12 @@ import duckdb
 import pandas as pd
 
 from metanprom import project
-from metanprom.sqltext import sql_string
+from metanprom.sqltext import md5_order, sql_string
 
 SAMPLE_SEED = project.random_seed()
 #: A customer's sample order from the key (the dbt macro sample_order renders the same SQL; `customers` holds it
 #: as the column `sample_order`).
-SAMPLE_ORDER_SQL = f"('0x' || left(md5(concat(customer_key, '|', '{SAMPLE_SEED}')), 15))::bigint"
+SAMPLE_ORDER_SQL = md5_order(f"concat(customer_key, '|', '{SAMPLE_SEED}')")
 #: What orders customers for a sample: the stored order, then the key (a 60-bit tie is vanishingly rare).
 SAMPLE_ORDER = "sample_order, customer_key"
 

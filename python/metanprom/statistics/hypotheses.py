@@ -115,9 +115,11 @@ def evaluate_hypothesis(h: Hypothesis, groups: TwoGroups, extract: str) -> dict[
         return row
     kind = "categorical" if groups.is_categorical else "binary" if size["is_binary"] else "continuous"
     row["measure_kind"] = kind
-    moments, quantiles, ordered = {}, {}, {}
+    moments, quantiles, ordered, bounds = {}, {}, {}, {}
     if kind == "continuous":
         moments, quantiles = groups.moments(), groups.quantiles()
+        # the outlier-sensitivity rerun's bounds: each group's own 1 % and 99 % quantiles
+        bounds = {g: (quantiles[g][0], quantiles[g][2]) for g in (True, False)}
         # one fixed sample per group: its first NORMALITY_SAMPLE for the normality check, all of it for the
         # interval of Cliff's delta (the whole group where it is no larger than CI_SAMPLE)
         ordered = {g: groups.sample(g, CI_SAMPLE) for g in (True, False)}
@@ -130,8 +132,8 @@ def evaluate_hypothesis(h: Hypothesis, groups: TwoGroups, extract: str) -> dict[
     row.update(test=test, test_reason=reason, status="tested")
     if test == "mann_whitney":
         # the whole groups' rank sums and the trimmed rerun's (below) from one ordering of the values
-        if quantiles:
-            groups.rank_sums_with({g: (quantiles[g][0], quantiles[g][2]) for g in (True, False)})
+        if bounds:
+            groups.rank_sums_with(bounds)
         row.update(_mann_whitney(groups, None, h.alternative, ordered))
     elif test == "welch_t":
         row.update(welch(moments[True], moments[False], h.alternative))
@@ -143,7 +145,6 @@ def evaluate_hypothesis(h: Hypothesis, groups: TwoGroups, extract: str) -> dict[
         row.update(chi_square(groups.crosstab()[1]))
     if test in CONTINUOUS_TESTS:
         # the outlier-sensitivity rerun: each group without its values outside its own 1 % and 99 % quantiles
-        bounds = {g: (quantiles[g][0], quantiles[g][2]) for g in (True, False)}
         if test == "mann_whitney":
             row["p_value_trimmed"] = _mann_whitney(groups, bounds, h.alternative, None)["p_value"]
         else:

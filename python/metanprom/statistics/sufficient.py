@@ -37,6 +37,8 @@ from metanprom.sqltext import sql_string
 from metanprom.statistics.frames import SAMPLE_ORDER, SAMPLE_ORDER_SQL
 
 TRIM = 0.01
+#: three floats: the sums of (y - mean)^2, ^3, ^4, or the 1 %, 50 % and 99 % quantiles
+_Triple = tuple[float, float, float]
 _LOCAL = threading.local()
 
 
@@ -99,8 +101,7 @@ class TwoGroups:
         self._counts: duckdb.DuckDBPyRelation | None = None
         self._ranks: dict[tuple, RankSums] = {}
         self._summary: dict[str, int | bool | float] | None = None
-        self._spread: tuple[dict[bool, tuple[float, float, float]], dict[bool, tuple[float, float, float]]] | None
-        self._spread = None
+        self._spread: tuple[dict[bool, _Triple], dict[bool, _Triple]] | None = None
 
     @classmethod
     def from_customers(
@@ -193,7 +194,7 @@ class TwoGroups:
             f"(in_a = {str(group).lower()} and {cls._between(low, high)})" for group, (low, high) in bounds.items()
         )
 
-    def _whole_spread(self) -> tuple[dict[bool, tuple[float, float, float]], dict[bool, tuple[float, float, float]]]:
+    def _whole_spread(self) -> tuple[dict[bool, _Triple], dict[bool, _Triple]]:
         """Each whole group's sums of (y - mean)^k for k = 2, 3, 4 around the summary's means, and its (1 %,
         50 %, 99 %) quantiles: one scan, kept."""
         if self._spread is None:
