@@ -1,3 +1,6 @@
+-- a view: 30 million rows at 10 million customers, read only by the exports and tests; each read
+-- recomputes the memberships from `customers` rather than the build writing them once more
+{{ config(materialized='view') }}
 -- depends_on: {{ ref('stg_reference__segment_definitions') }}
 {%- set schemes = segment_schemes(segment_definitions_rows()) %}
 
