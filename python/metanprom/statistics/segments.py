@@ -69,8 +69,9 @@ def tested_against_rest(frame: pd.DataFrame, family: list[str], alpha: float = 0
     _, p = two_proportion_tests(out["churned"], out["customers"], rest_churned, rest_customers, alternative="larger")
     out["p_value_vs_rest"] = p
     out["p_value_vs_rest_holm"] = np.nan
-    for _, index in out.groupby(family).groups.items():
-        out.loc[index, "p_value_vs_rest_holm"] = adjusted_p_values(out.loc[index, "p_value_vs_rest"].to_numpy(), "holm")
+    for _, members in out.groupby(family):
+        adjusted = adjusted_p_values(members["p_value_vs_rest"].to_numpy(), "holm")
+        out.loc[members.index, "p_value_vs_rest_holm"] = adjusted
     out["is_above_bank_rate"] = out["p_value_vs_rest_holm"] < alpha
     return out
 
