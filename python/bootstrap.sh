@@ -26,4 +26,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
   echo "$wanted" > "$stamp"
 fi
+# The Spark target (`--target spark`, local pyspark) needs a Java 17+ runtime: Debian's openjdk-17-jre-headless.
+# DuckDB, the default, needs none, so without root the setup only says how to add it.
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+if [ "${java_major:-0}" -lt 17 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing Debian's openjdk-17-jre-headless (Java for the Spark target)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null
+  else
+    echo "bootstrap: no Java 17+ found; the Spark target needs it (sudo apt-get install openjdk-17-jre-headless)" >&2
+  fi
+fi
 echo "bootstrap: ready ($(.venv/bin/metanprom --help >/dev/null && echo 'metanprom command installed'))"
