@@ -4,12 +4,12 @@
     columns `expected_columns` (names exact, in any order: the base models
     select by name). Runs only at execution time.
 -#}
-{% macro check_extract_header(path, expected_columns) %}
+{% macro check_extract_header(extract, path, expected_columns) %}
     {%- if execute -%}
         {%- set described = run_query(
-            "describe select * from read_csv(" ~ sql_string(path) ~ ", header = true, all_varchar = true, null_padding = true)"
+            "describe select * from " ~ extract_rows(extract, path)
         ) -%}
-        {%- set found = described.columns[0].values() | list -%}
+        {%- set found = described.columns[0].values() | reject('in', ['source_row_number', 'metanprom_position']) | list -%}
         {%- if found | sort != expected_columns | sort or found | length != found | unique | list | length -%}
             {%- set missing = [] -%}
             {%- set unexpected = [] -%}

@@ -8,6 +8,6 @@
     {%- if path -%}
         {{ sql_string(path) }}
     {%- else -%}
-        cast(null as varchar)
+        cast(null as string)
     {%- endif -%}
 {%- endmacro %}

@@ -5,7 +5,7 @@
 -#}
 {% macro parse_number(column) -%}
     {#- via trimmed text: spaces are forgiven, and DuckDB cannot push the cast into the CSV reader (where it would raise) -#}
-    try_cast(trim(cast({{ column }} as varchar)) as double)
+    try_cast(trim(cast({{ column }} as string)) as double)
 {%- endmacro %}
 
 {#-

@@ -17,7 +17,7 @@
     {%- set path = extract_path(extract) -%}
     {%- set seed = ref(extract) -%}
     {%- if path -%}
-        {{ check_extract_header(path, columns.keys() | list) }}
+        {{ check_extract_header(extract, path, columns.keys() | list) }}
     {%- endif %}
 
 with
@@ -25,7 +25,7 @@ with
 source as (
 
     select * from
-    {%- if path %} read_csv({{ sql_string(path) }}, header = true, all_varchar = true, null_padding = true)
+    {%- if path %} {{ extract_rows(extract, path) }}
     {%- else %} {{ seed }}
     {%- endif %}
 
@@ -34,6 +34,7 @@ source as (
 renamed as (
 
     select
+        {{ carried_row_number() }}
         {%- for raw, canonical in columns.items() %}
         {{ adapter.quote(raw) }} as {{ canonical }}{{ "," if not loop.last }}
         {%- endfor %}

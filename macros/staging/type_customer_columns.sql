@@ -25,15 +25,16 @@
         {%- do parsed.update({column: number_as(column ~ '__number', type)}) -%}
     {%- endfor -%}
     select
+        {{ carried_row_number() }}
         '{{ extract }}' as extract,
-        nullif(trim(cast(customer_id as varchar)), '') as customer_id,
-        nullif(trim(cast(city as varchar)), '') as city_raw,
-        case upper(trim(cast(gender as varchar)))
+        nullif(trim(cast(customer_id as string)), '') as customer_id,
+        nullif(trim(cast(city as string)), '') as city_raw,
+        case upper(trim(cast(gender as string)))
             {%- for spelled, code in var('gender_codes').items() %}
             when {{ sql_string(spelled) }} then {{ sql_string(code) }}
             {%- endfor %}
         end as gender,
-        nullif(trim(cast(gender as varchar)), '') as gender_raw,
+        nullif(trim(cast(gender as string)), '') as gender_raw,
         {%- for column in numeric_columns %}
         {{ parsed[column] }} as {{ column }},
         {%- endfor %}

@@ -17,7 +17,7 @@ by_value as (
         select
             extract,
             '{{ feature.column }}' as feature,
-            cast({{ feature.column }} as varchar) as feature_value,
+            cast({{ feature.column }} as string) as feature_value,
             dense_rank() over (
                 partition by extract order by min({{ feature.sort_column }})
             ) as value_order,

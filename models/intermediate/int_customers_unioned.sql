@@ -5,13 +5,7 @@ with
 {% for extract in extracts -%}
     {{ extract }} as (
 
-        -- rowid is the row's position in the staging table, which keeps the
-        -- file's order (a table, not a window: numbering rows with
-        -- row_number() over () would push every raw value through one thread)
-        select
-            *,
-            rowid + 1 as source_row_number
-        from {{ ref('stg_' ~ extract ~ '__customers') }}
+        {{ numbered_staged_rows(ref('stg_' ~ extract ~ '__customers')) }}
 
     ),
 
@@ -27,7 +21,7 @@ unioned as (
     {% for extract in extracts -%}
         select * from {{ extract }}
         {%- if not loop.last %}
-            union all by name
+            union all
         {% endif -%}
     {%- endfor %}
 

@@ -10,13 +10,13 @@
 -- writing every row to a temporary buffer first (a third of this model's time).
 with
 
-customers as not materialized (
+customers as {{ cte_not_materialized() }} (
 
     select * from {{ ref('int_customers_unioned') }}
 
 ),
 
-keyed as not materialized (
+keyed as {{ cte_not_materialized() }} (
 
     select
         *,
@@ -26,7 +26,7 @@ keyed as not materialized (
 
 ),
 
-checked as not materialized (
+checked as {{ cte_not_materialized() }} (
 
     -- The first rule a row breaks is its quarantine reason; the order is
     -- documented in _intermediate__docs.md.

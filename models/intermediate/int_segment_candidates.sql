@@ -40,7 +40,7 @@ grouped as (
             {%- for feature in features %}
                 case
                     when grouping({{ feature }}) = 0
-                        then '{{ feature }} = ''' || cast({{ feature }} as varchar) || ''''
+                        then '{{ feature }} = ''' || cast({{ feature }} as string) || ''''
                 end{{ ',' if not loop.last }}
             {%- endfor %}
         ) as segment_rule,

@@ -44,11 +44,11 @@ counts as (
 
     -- keeps the relation well-formed while dbt parses (no definitions read yet)
     {{ no_rows({
-        'extract': 'varchar',
-        'scheme': 'varchar',
+        'extract': 'string',
+        'scheme': 'string',
         'scheme_is_exclusive': 'boolean',
-        'segment_id': 'varchar',
-        'rule_sql': 'varchar',
+        'segment_id': 'string',
+        'rule_sql': 'string',
         'customers': 'bigint',
         'churned': 'bigint',
         'overlapping_customers': 'bigint',

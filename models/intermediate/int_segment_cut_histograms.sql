@@ -52,11 +52,11 @@ histograms as (
 
     -- keeps the relation well-formed while dbt parses (no definitions read yet)
     {{ no_rows({
-        'extract': 'varchar',
-        'scheme': 'varchar',
-        'segment_id': 'varchar',
-        'feature': 'varchar',
-        'operator': 'varchar',
+        'extract': 'string',
+        'scheme': 'string',
+        'segment_id': 'string',
+        'feature': 'string',
+        'operator': 'string',
         'chosen_cut': 'double',
         'value': 'double',
         'is_left_of_chosen': 'boolean',

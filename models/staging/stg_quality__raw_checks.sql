@@ -9,32 +9,20 @@ with
 
 checks as (
 
+    -- the raw gate's results; when no gate ran (a plain `dbt build`), no rows with the same columns
     {% if path -%}
-        select * from read_json(
-            {{ sql_string(path) }},
-            columns = {
-                layer: 'varchar',
-                dataset: 'varchar',
-                "check": 'varchar',
-                "column": 'varchar',
-                severity: 'varchar',
-                success: 'boolean',
-                unexpected_count: 'bigint',
-                observed: 'varchar'
-            }
-        )
+        select * from {{ quality_results_rows(path) }}
     {%- else -%}
-        -- no gate ran (a plain `dbt build`): no rows, the same columns
-        select
-            null::varchar as layer,
-            null::varchar as dataset,
-            null::varchar as "check",
-            null::varchar as "column",
-            null::varchar as severity,
-            null::boolean as success,
-            null::bigint as unexpected_count,
-            null::varchar as observed
-        where false
+        {{ no_rows({
+            'layer': 'string',
+            'dataset': 'string',
+            adapter.quote('check'): 'string',
+            adapter.quote('column'): 'string',
+            'severity': 'string',
+            'success': 'boolean',
+            'unexpected_count': 'bigint',
+            'observed': 'string',
+        }, none) }}
     {%- endif %}
 
 ),
@@ -44,8 +32,8 @@ renamed as (
     select
         layer,
         dataset,
-        "check" as check_name,
-        "column" as column_name,
+        {{ adapter.quote('check') }} as check_name,
+        {{ adapter.quote('column') }} as column_name,
         severity,
         success,
         unexpected_count,

@@ -56,8 +56,8 @@ value_counts as (
     {%- endfor %}
 
     {{ no_rows({
-        'extract': 'varchar',
-        'feature': 'varchar',
+        'extract': 'string',
+        'feature': 'string',
         'feature_value': 'double',
         'churned': 'bigint',
         'retained': 'bigint',

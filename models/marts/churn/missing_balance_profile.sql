@@ -16,7 +16,7 @@ by_value as (
         select
             extract,
             '{{ dimension }}' as dimension,
-            cast({{ dimension }} as varchar) as dimension_value,
+            cast({{ dimension }} as string) as dimension_value,
             count(*) as customers,
             count(*) filter (where not has_balance) as customers_without_balance,
             avg(is_churned::int) filter (where not has_balance) as churn_rate_without_balance,

@@ -34,7 +34,7 @@ quarantine as (
         extract,
         'dbt: quarantine' as gate,
         'rows quarantined: ' || quarantine_reason as check_name,
-        cast(null as varchar) as column_name,
+        cast(null as string) as column_name,
         'warning' as severity,
         false as success,
         count(*) as affected_rows,

@@ -42,11 +42,11 @@ assigned as (
 
     -- keeps the relation well-formed while dbt parses (no definitions read yet)
     {{ no_rows({
-        'extract': 'varchar',
-        'customer_key': 'varchar',
-        'scheme': 'varchar',
-        'segment_id': 'varchar',
-        'matched_segment_ids': 'varchar',
+        'extract': 'string',
+        'customer_key': 'string',
+        'scheme': 'string',
+        'segment_id': 'string',
+        'matched_segment_ids': 'string',
         'is_churned': 'boolean',
     }, 'customers') }}
 

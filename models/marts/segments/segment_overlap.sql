@@ -34,10 +34,10 @@ pairs as (
 
     -- keeps the relation well-formed while dbt parses (no definitions read yet)
     {{ no_rows({
-        'extract': 'varchar',
-        'scheme': 'varchar',
-        'segment_a': 'varchar',
-        'segment_b': 'varchar',
+        'extract': 'string',
+        'scheme': 'string',
+        'segment_a': 'string',
+        'segment_b': 'string',
         'customers_a': 'bigint',
         'customers_b': 'bigint',
         'customers_in_both': 'bigint',

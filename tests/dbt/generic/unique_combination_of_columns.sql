@@ -11,7 +11,7 @@
 
 with
 
-hashed as not materialized (
+hashed as {{ cte_not_materialized() }} (
 
     select
         {{ columns }},
