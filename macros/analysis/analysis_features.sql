@@ -34,11 +34,11 @@
     {{ 'least' if bound == 'lower' else 'greatest' }}(
         {{ p_hat }},
         (
-            {{ p_hat }} + {{ z }}^2 / (2 * ({{ trials }}))
+            {{ p_hat }} + power({{ z }}, 2) / (2 * ({{ trials }}))
             {{ sign }} {{ z }} * sqrt(
-                {{ p_hat }} * (1 - {{ p_hat }}) / ({{ trials }}) + {{ z }}^2 / (4 * ({{ trials }})^2)
+                {{ p_hat }} * (1 - {{ p_hat }}) / ({{ trials }}) + power({{ z }}, 2) / (4 * power({{ trials }}, 2))
             )
-        ) / (1 + {{ z }}^2 / ({{ trials }}))
+        ) / (1 + power({{ z }}, 2) / ({{ trials }}))
     )
 {%- endmacro %}
 

@@ -5,14 +5,13 @@ from metanprom.stack import load_statistics
 
 load_statistics()  # before anything from metanprom.statistics: one thread at a time
 
-from metanprom.statistics.segments import tested_against_rest
-
-KEYS = ["extract", "feature", "feature_value"]
+from metanprom.statistics.steps import STEPS
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    by_value = dbt.ref("int_churn_by_value").df()
-    bank = dbt.ref("int_extract_churn_rates").df()[["extract", "bank_customers", "bank_churned"]]
-    tested = tested_against_rest(by_value.merge(bank, on="extract"), family=["extract"])
-    return tested[[*KEYS, "p_value_vs_rest", "p_value_vs_rest_holm", "is_above_bank_rate"]]
+    # materialized: a table on DuckDB; on Spark the Python step runs the same function (_models.yml)
+    inputs = {
+        "int_churn_by_value": dbt.ref("int_churn_by_value").df(),
+        "int_extract_churn_rates": dbt.ref("int_extract_churn_rates").df(),
+    }
+    return STEPS["int_churn_by_value_tested"].compute(inputs, {"alpha": dbt.config.get("alpha", 0.05)})

@@ -5,12 +5,13 @@ from metanprom.stack import load_statistics
 
 load_statistics()  # before anything from metanprom.statistics: one thread at a time
 
-from metanprom.statistics.segments import tested_against_rest
+from metanprom.statistics.steps import STEPS
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    counts = dbt.ref("int_segment_counts").df()
-    bank = dbt.ref("int_extract_churn_rates").df()[["extract", "bank_customers", "bank_churned"]]
-    tested = tested_against_rest(counts.merge(bank, on="extract"), family=["extract", "scheme"])
-    return tested.drop(columns=["bank_customers", "bank_churned"])
+    # materialized: a table on DuckDB; on Spark the Python step runs the same function (_models.yml)
+    inputs = {
+        "int_segment_counts": dbt.ref("int_segment_counts").df(),
+        "int_extract_churn_rates": dbt.ref("int_extract_churn_rates").df(),
+    }
+    return STEPS["int_segment_counts_tested"].compute(inputs, {"alpha": dbt.config.get("alpha", 0.05)})

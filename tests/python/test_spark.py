@@ -1,11 +1,12 @@
 """The project on Apache Spark (`--target spark`: dbt-spark's session method, a local pyspark) builds what
 DuckDB builds, on the shipped sample.
 
-Today the SQL part runs on Spark: seeds, staging, every SQL model upstream of the Python models, their data
-and unit tests. The Python models (statistics) do not run on dbt-spark outside Databricks; the Python step
-that serves them on Spark is still to be written (#13), so they and what depends on them are left out here
-(`PYTHON_MODELS`, with their descendants). Every public mart Spark builds is compared with DuckDB's: the
-same columns, the same rows, whole numbers and text exact, other numbers equal to 1e-9 relative.
+`metanprom spark-build` builds the project on a local Spark: dbt builds the SQL models, seeds and tests;
+the Python step computes the Python models dbt-spark cannot run (it runs them only on Databricks). The
+Python models without a step yet (`metanprom.statistics.steps.STEPS`; #13) are left out with what they
+feed, and the build says so. Every public mart Spark builds (tables and views, read back through Spark) is
+compared with DuckDB's from a plain `dbt build`: the same columns, the same rows, whole numbers and text
+exact, other numbers equal to 1e-9 relative.
 
 Needs pyspark and a Java 17+ runtime (`bash python/bootstrap.sh` installs both); without them the test is
 skipped, except in CI, where it fails.
@@ -32,8 +33,15 @@ from metanprom.settings import PROJECT_DIR
 
 pytestmark = pytest.mark.integration
 
-#: The dbt Python models: on Spark they need the Python step (#13, not written yet).
+#: The dbt Python models: on Spark the Python step computes them.
 PYTHON_MODELS = sorted(path.stem for path in (PROJECT_DIR / "models").rglob("*.py"))
+#: The public marts a Spark build holds today (the rest wait for the Python step of the models they read).
+ON_SPARK = {
+    "customers", "customers_quarantined", "extract_summary", "data_quality_summary", "analysis_bands",
+    "churn_portrait", "missing_balance_profile", "product_portraits", "churn_by_feature",
+    "customer_segments", "segment_summary", "segment_overlap", "segment_comparison", "segment_cut_points",
+    "segment_discovery",
+}  # fmt: skip
 
 
 def _spark_missing() -> str | None:
@@ -79,32 +87,58 @@ def _dbt_build(root: Path, target: str, *selection: str, env: dict[str, str] | N
     assert done.returncode == 0, f"dbt build --target {target} failed:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
 
 
-#: The same selection on both engines: everything but the Python models and their descendants.
-WITHOUT_PYTHON = ("--exclude", *(f"{model}+" for model in PYTHON_MODELS))
-
-
 @pytest.fixture(scope="module")
 def duckdb_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The same `dbt build` as `spark_build`, on DuckDB; the warehouse file."""
+    """A plain `dbt build` of the whole project on DuckDB (no gates); the warehouse file."""
     root = tmp_path_factory.mktemp("duckdb")
-    _dbt_build(root, "dev", *WITHOUT_PYTHON)
+    _dbt_build(root, "dev")
     return root / "metanprom.duckdb"
 
 
+#: Reads every table and view of the Spark build's public marts back through Spark (the metanprom database
+#: of the metastore under argv[1]) into Parquet files under argv[2], one folder per relation.
+_READ_BACK = """
+import sys
+from pyspark.sql import SparkSession
+spark_dir, out = sys.argv[1], sys.argv[2]
+spark = (
+    SparkSession.builder.master("local[2]").enableHiveSupport()
+    .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC")
+    .config("spark.sql.warehouse.dir", spark_dir + "/tables")
+    .config("spark.hadoop.javax.jdo.option.ConnectionURL", f"jdbc:derby:;databaseName={spark_dir}/metastore_db")
+    .getOrCreate()
+)
+for row in spark.sql("show tables in metanprom").collect():
+    spark.table("metanprom." + row.tableName).coalesce(1).write.parquet(f"{out}/{row.tableName}")
+spark.stop()
+"""
+
+
 @pytest.fixture(scope="module")
-def spark_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project built by `dbt build --target spark` on the shipped seeds (the Python models and their
-    descendants left out); the Spark warehouse's folder."""
+def spark_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`metanprom spark-build` on the shipped seeds, then every public mart read back through Spark; the folder
+    of the marts' Parquet copies and the build's outcome."""
     _require_spark()
     root = tmp_path_factory.mktemp("spark")
-    _dbt_build(root, "spark", *WITHOUT_PYTHON)
-    return root / "spark"
-
-
-def _spark_marts(spark_dir: Path) -> dict[str, Path]:
-    """The public marts Spark wrote as tables (folders of Parquet files), by name."""
-    marts = spark_dir / "tables" / "metanprom.db"
-    return {folder.name: folder for folder in sorted(marts.iterdir()) if any(folder.glob("*.parquet"))}
+    env = {
+        **os.environ,
+        "METANPROM_SPARK_DIR": str(root / "spark"),
+        "DBT_LOG_PATH": str(root / "logs"),
+        "DBT_TARGET_PATH": str(root / "target"),
+    }
+    for name in ("METANPROM_BANK_SCROOGE_PATH", "METANPROM_BANK_DATASET_PATH", "METANPROM_QUALITY_RESULTS_PATH"):
+        env.pop(name, None)
+    metanprom = Path(sys.executable).with_name("metanprom")
+    built = subprocess.run([str(metanprom), "spark-build"], cwd=root, env=env, capture_output=True, text=True)
+    assert built.returncode in (0, 2), f"metanprom spark-build failed:\n{built.stdout[-6000:]}\n{built.stderr[-4000:]}"
+    read = subprocess.run(  # in `root`: Derby writes its derby.log into the folder Spark starts in
+        [sys.executable, "-c", _READ_BACK, str(root / "spark"), str(root / "marts")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+    )
+    assert read.returncode == 0, read.stderr[-3000:]
+    return root / "marts", built
 
 
 def _rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -126,17 +160,44 @@ def _assert_same(mart: str, duck: pd.DataFrame, spark: pd.DataFrame) -> None:
             assert as_list == [None if pd.isna(v) else v for v in right.astype(object)], f"{mart}.{column} differs"
 
 
-def test_spark_builds_the_marts_duckdb_builds(spark_build: Path, duckdb_build: Path) -> None:
-    marts = _spark_marts(spark_build)
-    # every public SQL mart upstream of the statistics: a Spark build that silently skipped one would pass
-    expected = {"customers", "customers_quarantined", "extract_summary", "churn_portrait", "analysis_bands",
-                "missing_balance_profile", "product_portraits", "segment_overlap", "data_quality_summary"}  # fmt: skip
-    assert expected <= set(marts), f"Spark did not build {sorted(expected - set(marts))}"
+def test_spark_build_runs_every_python_step_and_names_what_it_left_out(
+    spark_build: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    from metanprom.statistics.steps import STEPS
+
+    _, built = spark_build
+    without_step = sorted(set(PYTHON_MODELS) - set(STEPS))
+    assert f"Python steps run: {', '.join(sorted(STEPS))}" in built.stdout
+    if without_step:
+        assert built.returncode == 2, "an incomplete build must not exit 0"
+        assert "no Python step yet on Spark for " + ", ".join(without_step) in built.stderr
+    else:
+        assert built.returncode == 0
+
+
+def test_spark_builds_the_marts_duckdb_builds(
+    spark_build: tuple[Path, subprocess.CompletedProcess[str]], duckdb_build: Path
+) -> None:
+    marts_dir, _ = spark_build
+    on_spark = {folder.name for folder in marts_dir.iterdir()}
+    assert on_spark >= ON_SPARK, f"Spark did not build {sorted(ON_SPARK - on_spark)}"
     with duckdb.connect(str(duckdb_build), read_only=True) as con:
-        for mart, folder in marts.items():
+        for mart in sorted(on_spark):
             duck = con.execute(f"select * from main.{mart}").df()
-            spark = duckdb.sql(f"select * from read_parquet('{folder}/*.parquet')").df()
+            spark = duckdb.sql(f"select * from read_parquet('{marts_dir / mart}/*.parquet')").df()
             _assert_same(mart, duck, spark)
+
+
+def test_each_python_model_reads_what_its_step_declares() -> None:
+    """A Python model's refs (its dependencies in dbt's graph) are its step's inputs: the Spark build reads
+    exactly those tables, and waits for exactly those models."""
+    from metanprom.statistics.steps import STEPS
+
+    for model, step in STEPS.items():
+        source = next((PROJECT_DIR / "models").rglob(f"{model}.py")).read_text(encoding="utf-8")
+        refs = set(re.findall(r"dbt\.ref\(\"(\w+)\"\)", source))
+        assert refs == set(step.inputs), f"{model}.py reads {sorted(refs)}; its step declares {step.inputs}"
+        assert f'STEPS["{model}"]' in source
 
 
 def test_spark_reads_a_user_file_in_place_and_numbers_its_rows_in_file_order(tmp_path: Path) -> None:

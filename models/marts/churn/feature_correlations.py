@@ -12,7 +12,6 @@ from metanprom.statistics.frames import extracts_of, sample_of
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     customers = dbt.ref("customers")
     frames = []
     for extract in extracts_of(customers):

@@ -11,7 +11,6 @@ from metanprom.statistics.frames import columns_frame
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     chosen = dict(dbt.ref("cluster_selection").filter("is_chosen").project("extract, k").fetchall())
     customers = dbt.ref("customers")
     frames = [

@@ -11,7 +11,6 @@ from metanprom.statistics.frames import columns_frame, extracts_of
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     customers = dbt.ref("customers")
     frames = []
     for extract in extracts_of(customers):

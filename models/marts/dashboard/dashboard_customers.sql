@@ -72,11 +72,11 @@ memberships as (
         {%- for feature in totals + ['balance'] if feature not in dimensions %}
             {{ feature }},
         {%- endfor %}
-        unnest([
-            {%- for scheme_name, segment_id, condition in memberships %}
-                case when {{ condition }} then {{ loop.index0 }} end{{ ',' if not loop.last }}
-            {%- endfor %}
-        ]) as membership_code
+        {%- set codes = [] %}
+        {%- for scheme_name, segment_id, condition in memberships %}
+            {%- do codes.append('case when ' ~ condition ~ ' then ' ~ loop.index0 ~ ' end') %}
+        {%- endfor %}
+        {{ unnest_items(codes) }} as membership_code
 
     from customers_clustered
 

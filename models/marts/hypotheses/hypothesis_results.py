@@ -9,7 +9,6 @@ from metanprom.statistics.registry import REGISTRY_FILE, registry_from_data
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     # plain call: dbt passes a Python model only the config keys it finds in `dbt.config.get(...)` statements
     meta = dbt.config.get("meta")
     registry = registry_from_data(meta["registry"], REGISTRY_FILE)

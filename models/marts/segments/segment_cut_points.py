@@ -4,10 +4,12 @@ from metanprom.stack import load_statistics
 
 load_statistics()  # before anything from metanprom.statistics: one thread at a time
 
-from metanprom.statistics.segments import scan_cut_points
+from metanprom.statistics.steps import STEPS
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    histograms = dbt.ref("int_segment_cut_histograms").df()
-    return scan_cut_points(histograms, alpha=float(dbt.config.get("alpha", 0.05)))
+    # materialized: a table on DuckDB; on Spark the Python step runs the same function (_models.yml)
+    inputs = {
+        "int_segment_cut_histograms": dbt.ref("int_segment_cut_histograms").df(),
+    }
+    return STEPS["segment_cut_points"].compute(inputs, {"alpha": dbt.config.get("alpha", 0.05)})

@@ -23,7 +23,7 @@ scheme_origins as (
 
     select
         scheme,
-        arg_min(chosen_on, precedence) as chosen_on
+        min_by(chosen_on, precedence) as chosen_on
 
     from definitions
     group by scheme

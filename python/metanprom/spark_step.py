@@ -1,0 +1,253 @@
+"""`dbt build` on Spark with the Python step in place of the dbt Python models.
+
+dbt-spark runs Python models only on Databricks. On Spark (the `spark` target of
+profiles.yml), this module builds the project in waves: dbt builds everything
+that does not depend on a Python model; then, for each Python model whose inputs
+are built, the Python step reads its inputs from Spark, runs the same function
+dbt runs on DuckDB (`metanprom.statistics.steps`), writes the rows back as
+`<model>__step_<run>`, and dbt builds the model (the `python_step`
+materialization turns those rows into its table, then its tests run) and
+everything downstream that waits on nothing else.
+
+The step reaches Spark the way dbt does, from the same profile settings: with
+the `session` method it is the SparkSession dbt runs in this process; with
+`thrift`, a PyHive connection to the same Thrift server.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+
+from metanprom.settings import PROJECT_DIR
+
+#: The dbt target this module builds.
+TARGET = "spark"
+#: Rows per insert statement when the step writes its result (as the seeds on Spark: macros/spark/seeds.sql).
+INSERT_BATCH = 1000
+
+
+class SparkError(RuntimeError):
+    """The build on Spark failed: the message names the node or step and why."""
+
+
+class SparkSql(Protocol):
+    def query(self, sql: str) -> pd.DataFrame: ...
+
+    def execute(self, sql: str) -> None: ...
+
+
+class SessionSql:
+    """The SparkSession dbt-spark's `session` method runs in this process."""
+
+    def __init__(self) -> None:
+        from pyspark.sql import SparkSession
+
+        # the session dbt-spark made in this process (getOrCreate returns it, with dbt's settings)
+        self.session = SparkSession.builder.getOrCreate()
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.session.sql(sql).toPandas()
+
+    def execute(self, sql: str) -> None:
+        self.session.sql(sql).collect()
+
+
+class ThriftSql:
+    """A PyHive connection to the Thrift server the profile names (METANPROM_SPARK_HOST, _PORT, _USER, _AUTH)."""
+
+    def __init__(self) -> None:
+        from pyhive import hive
+
+        auth = os.environ.get("METANPROM_SPARK_AUTH", "NONE")
+        self.connection = hive.connect(
+            host=os.environ.get("METANPROM_SPARK_HOST", "localhost"),
+            port=int(os.environ.get("METANPROM_SPARK_PORT", "10000")),
+            username=os.environ.get("METANPROM_SPARK_USER") or None,
+            auth=auth,
+            kerberos_service_name=os.environ.get("METANPROM_SPARK_KERBEROS_SERVICE") if auth == "KERBEROS" else None,
+        )
+
+    def query(self, sql: str) -> pd.DataFrame:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+            columns = [d[0].split(".")[-1] for d in cursor.description]
+        return pd.DataFrame.from_records(rows, columns=columns)
+
+    def execute(self, sql: str) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+def connect() -> SparkSql:
+    """The step's way to Spark, by the profile's method ($METANPROM_SPARK_METHOD, default `session`)."""
+    method = os.environ.get("METANPROM_SPARK_METHOD", "session")
+    if method == "session":
+        return SessionSql()
+    if method == "thrift":
+        return ThriftSql()
+    raise SparkError(f"METANPROM_SPARK_METHOD={method!r}: the Python step knows `session` and `thrift`")
+
+
+def spark_string(text: str) -> str:
+    """A Spark SQL string literal: backslashes and quotes escaped (Spark reads backslash escapes)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _spark_type(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(series):
+        return "bigint"
+    if pd.api.types.is_float_dtype(series):
+        return "double"
+    values = series.dropna()
+    if len(values) and all(isinstance(v, bool) for v in values):
+        return "boolean"
+    if len(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "bigint"
+    if len(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return "double"
+    return "string"
+
+
+def _literal(value: Any, spark_type: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return f"cast(null as {spark_type})"
+    if spark_type == "boolean":
+        return "true" if bool(value) else "false"
+    if spark_type == "bigint":
+        return f"cast({int(value)} as bigint)"
+    if spark_type == "double":
+        # Java's Double.parseDouble of Python's shortest repr gives back the same double; inf and nan by name
+        text = repr(float(value)).replace("inf", "Infinity")
+        return f"cast('{text}' as double)"
+    return spark_string(str(value))
+
+
+def write_table(sql: SparkSql, relation: str, frame: pd.DataFrame) -> None:
+    """`frame` as a new Parquet table `relation` (replacing one of that name): columns typed from the frame's
+    dtypes (boolean, bigint, double, string), values as literals in inserts of INSERT_BATCH rows."""
+    types = {column: _spark_type(frame[column]) for column in frame.columns}
+    sql.execute(f"drop table if exists {relation}")
+    columns = ", ".join(f"`{column}` {spark_type}" for column, spark_type in types.items())
+    sql.execute(f"create table {relation} ({columns}) using parquet")
+    rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+    batch: list[str] = []
+    for row in rows:
+        batch.append("(" + ", ".join(_literal(v, t) for v, t in zip(row, types.values(), strict=True)) + ")")
+        if len(batch) == INSERT_BATCH:
+            sql.execute(f"insert into {relation} values " + ", ".join(batch))
+            batch = []
+    if batch:
+        sql.execute(f"insert into {relation} values " + ", ".join(batch))
+
+
+@dataclass
+class SparkBuild:
+    """What a build on Spark did: dbt's node statuses, the Python steps run, those left out (no step yet)."""
+
+    run: str
+    statuses: dict[str, str] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+
+
+def _invoke(args: list[str], run: str) -> Any:
+    from dbt.cli.main import dbtRunner
+
+    command = [
+        *args, "--target", TARGET, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+        "--vars", json.dumps({"python_step_run": run}), "--quiet",
+    ]  # fmt: skip
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    outcome = dbtRunner().invoke(command)
+    if not outcome.success:
+        results = getattr(outcome.result, "results", None) or []
+        failed = [
+            f"  {r.node.unique_id}: {r.status}: {r.message}" for r in results if str(r.status) in ("error", "fail")
+        ]
+        if outcome.exception is not None:
+            failed.append(f"  {type(outcome.exception).__name__}: {outcome.exception}")
+        raise SparkError(f"dbt {args[0]} --target {TARGET} failed:\n" + "\n".join(failed))
+    return outcome.result
+
+
+def _ancestors(manifest: Any, unique_id: str) -> set[str]:
+    seen: set[str] = set()
+    stack = list(manifest.nodes[unique_id].depends_on.nodes)
+    while stack:
+        parent = stack.pop()
+        if parent in seen or parent not in manifest.nodes:
+            continue
+        seen.add(parent)
+        stack.extend(getattr(manifest.nodes[parent].depends_on, "nodes", []))
+    return seen
+
+
+def build_on_spark(
+    selection: Iterable[str] = (),
+    steps: dict[str, Any] | None = None,
+    log: Callable[[str], None] = print,
+) -> SparkBuild:
+    """Build the project on Spark, the Python models by the Python step; `selection`: more dbt arguments for
+    every wave (e.g. ["--exclude", "resource_type:unit_test"]).
+
+    A Python model without a step (`metanprom.statistics.steps.STEPS`) is left out with everything downstream
+    of it, and named in the result's `left_out`.
+    """
+    from metanprom.stack import load_statistics
+
+    load_statistics()
+    from metanprom.statistics.steps import STEPS
+
+    steps = STEPS if steps is None else steps
+    build = SparkBuild(run=uuid.uuid4().hex[:12])
+    extra = list(selection)
+    manifest = _invoke(["parse"], build.run)
+    python_models = {
+        uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model" and node.language == "python"
+    }
+    ancestors = {uid: _ancestors(manifest, uid) for uid in python_models}
+    pending = set(python_models)
+    build.left_out = sorted(python_models[uid].name for uid in pending if python_models[uid].name not in steps)
+
+    def wave(select: list[str]) -> None:
+        waiting = [f"{python_models[uid].name}+" for uid in pending]
+        result = _invoke(["build", *select, *(["--exclude", *waiting] if waiting else []), *extra], build.run)
+        for r in getattr(result, "results", None) or []:
+            build.statuses[r.node.unique_id] = str(r.status)
+
+    log("dbt build --target spark: everything upstream of the Python models ...")
+    wave([])
+    sql: SparkSql | None = None
+    while True:
+        ready = sorted(
+            (uid for uid in pending if python_models[uid].name in steps and not (ancestors[uid] & pending)),
+            key=lambda uid: python_models[uid].name,
+        )
+        if not ready:
+            break
+        sql = sql or connect()
+        for uid in ready:
+            node = python_models[uid]
+            step = steps[node.name]
+            log(f"Python step: {node.name} ...")
+            relations = {manifest.nodes[parent].name: manifest.nodes[parent].relation_name for parent in ancestors[uid]}
+            inputs = {name: sql.query(f"select * from {relations[name]}") for name in step.inputs}
+            frame = step.compute(inputs, dict(node.config.to_dict()))
+            write_table(sql, f"{node.schema}.{node.alias}__step_{build.run}", frame)
+            build.steps.append(node.name)
+            pending.discard(uid)
+            wave(["--select", f"{node.name}+"])
+    if build.left_out:
+        log("left out on Spark (no Python step yet, #13): " + ", ".join(build.left_out) + ", and what they feed")
+    return build

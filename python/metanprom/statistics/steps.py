@@ -1,0 +1,68 @@
+"""The computations of the dbt Python models that read only small tables, one function per model.
+
+Each takes the model's inputs as DataFrames (by the name of the model they come
+from) and its config, and returns the model's rows. On DuckDB the dbt Python
+model calls it with `dbt.ref(...).df()` of each input (written out in the model,
+where dbt reads its dependencies); on Spark, where dbt-spark cannot run a
+Python model, the Python step (`metanprom.spark_step`) calls the same function
+with the same tables read from Spark and writes the result back. One code path,
+so the figures are the same on both engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from metanprom.statistics.segments import discover_segments, scan_cut_points, tested_against_rest
+
+TESTED_KEYS = ["extract", "feature", "feature_value"]
+BANK_COLUMNS = ["extract", "bank_customers", "bank_churned"]
+
+
+def _alpha(config: Mapping[str, Any]) -> float:
+    return float(config.get("alpha", 0.05))
+
+
+def churn_by_value_tested(inputs: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> pd.DataFrame:
+    """Each value of each churn feature against the rest of its extract (one-sided), Holm per extract."""
+    bank = inputs["int_extract_churn_rates"][BANK_COLUMNS]
+    tested = tested_against_rest(inputs["int_churn_by_value"].merge(bank, on="extract"), family=["extract"])
+    return tested[[*TESTED_KEYS, "p_value_vs_rest", "p_value_vs_rest_holm", "is_above_bank_rate"]]
+
+
+def segment_counts_tested(inputs: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> pd.DataFrame:
+    """Each segment against the customers outside it (one-sided), Holm per scheme and extract."""
+    bank = inputs["int_extract_churn_rates"][BANK_COLUMNS]
+    tested = tested_against_rest(inputs["int_segment_counts"].merge(bank, on="extract"), family=["extract", "scheme"])
+    return tested.drop(columns=["bank_customers", "bank_churned"])
+
+
+def cut_points(inputs: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> pd.DataFrame:
+    """Churn either side of every candidate cut of each numeric threshold of the segment definitions."""
+    return scan_cut_points(inputs["int_segment_cut_histograms"], alpha=_alpha(config))
+
+
+def segment_discovery(inputs: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> pd.DataFrame:
+    """Candidate churn-prone segments, selected on one half and confirmed on the other, Holm at each step."""
+    return discover_segments(inputs["int_segment_candidates"], alpha=_alpha(config))
+
+
+@dataclass(frozen=True)
+class Step:
+    """A Python model's computation: the models it reads, and the function."""
+
+    inputs: tuple[str, ...]
+    compute: Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], pd.DataFrame]
+
+
+#: Python model name -> its step.
+STEPS: dict[str, Step] = {
+    "int_churn_by_value_tested": Step(("int_churn_by_value", "int_extract_churn_rates"), churn_by_value_tested),
+    "int_segment_counts_tested": Step(("int_segment_counts", "int_extract_churn_rates"), segment_counts_tested),
+    "segment_cut_points": Step(("int_segment_cut_histograms",), cut_points),
+    "segment_discovery": Step(("int_segment_candidates",), segment_discovery),
+}
