@@ -9,6 +9,19 @@
 {%- endmacro %}
 
 {#-
+    What `chosen_on` of a segment definition may say: an extract, an
+    extract's discovery half (`<extract>:discovery_half`), none or unknown.
+-#}
+{% macro chosen_on_values() -%}
+    {%- set values = [] -%}
+    {%- for extract in var('extract_formats') -%}
+        {%- do values.append(extract) -%}
+        {%- do values.append(extract ~ ':discovery_half') -%}
+    {%- endfor -%}
+    {{ return(values + ['none', 'unknown']) }}
+{%- endmacro %}
+
+{#-
     The rows of the segment definitions, as a list of dicts (read at
     execution time; an empty list while dbt parses). Unit tests override
     this macro with rows of their own.

@@ -12,7 +12,9 @@ final as (
         extract,
         count(*) as bank_customers,
         count(*) filter (where is_churned) as bank_churned,
-        avg(is_churned::int) as bank_churn_rate
+        avg(is_churned::int) as bank_churn_rate,
+        count(*) filter (where {{ is_confirmation_half() }}) as bank_confirmation_half_customers,
+        count(*) filter (where {{ is_confirmation_half() }} and is_churned) as bank_confirmation_half_churned
 
     from customers
     group by extract

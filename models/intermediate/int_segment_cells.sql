@@ -22,7 +22,7 @@ cells as (
         {%- endfor %}
         -- two halves chosen by the first bit of the sample order (the md5 of the key, macro sample_order):
         -- candidates are selected on one, confirmed on the other
-        sample_order >= 576460752303423488 as is_confirmation_half,
+        {{ is_confirmation_half() }} as is_confirmation_half,
         count(*) as customers,
         count(*) filter (where is_churned) as churned
 

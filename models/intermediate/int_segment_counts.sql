@@ -24,6 +24,8 @@ counts as (
                     as rule_sql,
                 count(*) as customers,
                 count(*) filter (where is_churned) as churned,
+                count(*) filter (where {{ is_confirmation_half() }}) as confirmation_half_customers,
+                count(*) filter (where {{ is_confirmation_half() }} and is_churned) as confirmation_half_churned,
                 {%- if segment and not scheme.is_exclusive and scheme.segments | length > 1 %}
                     count(*) filter (
                         where
@@ -51,6 +53,8 @@ counts as (
         'rule_sql': 'string',
         'customers': 'bigint',
         'churned': 'bigint',
+        'confirmation_half_customers': 'bigint',
+        'confirmation_half_churned': 'bigint',
         'overlapping_customers': 'bigint',
     }, 'customers') }}
 

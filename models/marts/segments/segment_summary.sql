@@ -49,7 +49,14 @@ measured as (
         counts.churned - counts.customers * bank.bank_churn_rate as excess_churners,
         counts.p_value_vs_rest,
         counts.p_value_vs_rest_holm,
-        counts.is_above_bank_rate
+        counts.is_above_bank_rate,
+        counts.confirmation_half_customers,
+        counts.confirmation_half_churned,
+        counts.confirmation_half_churned / nullif(counts.confirmation_half_customers, 0)
+            as confirmation_half_churn_rate,
+        counts.p_value_confirmation_half,
+        counts.p_value_confirmation_half_holm,
+        counts.is_confirmed_on_confirmation_half
 
     from counts
     inner join bank
@@ -80,9 +87,29 @@ final as (
         measured.p_value_vs_rest,
         measured.p_value_vs_rest_holm,
         measured.is_above_bank_rate,
+        -- the confirmation half's figures only where the rule was chosen on the other half of this extract:
+        -- elsewhere that half was looked at too (or the whole extract is already a confirmation)
+        {%- for column in [
+            'confirmation_half_customers',
+            'confirmation_half_churned',
+            'confirmation_half_churn_rate',
+            'p_value_confirmation_half',
+            'p_value_confirmation_half_holm',
+            'is_confirmed_on_confirmation_half',
+        ] %}
+            case
+                when scheme_origins.chosen_on = measured.extract || ':discovery_half' then measured.{{ column }}
+            end as {{ column }},
+        {%- endfor %}
         case
             when scheme_origins.chosen_on = measured.extract
                 then 'exploratory: rule chosen on this extract'
+            when
+                scheme_origins.chosen_on = measured.extract || ':discovery_half'
+                and measured.is_confirmed_on_confirmation_half
+                then 'confirmatory: rule chosen on one half of this extract, confirmed on the other'
+            when scheme_origins.chosen_on = measured.extract || ':discovery_half'
+                then 'exploratory: rule chosen on one half of this extract, not confirmed on the other'
             when scheme_origins.chosen_on = 'none'
                 then 'confirmatory: rule fixed without looking at churn'
             when
@@ -92,6 +119,8 @@ final as (
                     {%- endfor -%}
                 )
                 then 'confirmatory: rule chosen on ' || scheme_origins.chosen_on
+            when scheme_origins.chosen_on like '%:discovery_half'
+                then 'confirmatory: rule chosen on ' || replace(scheme_origins.chosen_on, ':discovery_half', '')
             else 'exploratory: where the rule was chosen is not recorded'
         end as evidence,
         coalesce(definitions.name_en, 'Unassigned') as segment_name,

@@ -48,7 +48,8 @@ TEXT = {
         "scheme": "Scheme", "evidence": "Evidence",
         "exploratory": "exploratory", "confirmatory": "confirmatory",
         "evidence_note": "Exploratory: the rule was chosen on this extract (or where it was chosen is not recorded), "
-        "so its churn and lift there describe, they do not prove. Confirmatory: the rule was fixed elsewhere.",
+        "so its churn and lift there describe, they do not prove. Confirmatory: the rule was fixed elsewhere, or "
+        "chosen on one half of the customers and confirmed on the other half, which played no part in the choice.",
         "hypotheses": "What the tests say",
         "quality": "Data quality",
         "quality_note": "Checks of the raw extracts (Great Expectations) and rows set aside by the build.",
@@ -73,7 +74,8 @@ TEXT = {
         "offer": "Предложение", "scheme": "Схема", "evidence": "Доказательность",
         "exploratory": "разведочный", "confirmatory": "подтверждающий",
         "evidence_note": "Разведочный: правило подобрано на этой выгрузке (или где оно подобрано, не записано), "
-        "поэтому отток и лифт здесь описывают, но не доказывают. Подтверждающий: правило задано заранее или на другой выгрузке.",
+        "поэтому отток и лифт здесь описывают, но не доказывают. Подтверждающий: правило задано заранее или на другой выгрузке, "
+        "либо подобрано на одной половине клиентов и подтверждено на другой, не участвовавшей в подборе.",
         "hypotheses": "Что показали проверки гипотез",
         "quality": "Качество данных",
         "quality_note": "Проверки исходных выгрузок (Great Expectations) и строки, отложенные при сборке.",

@@ -52,7 +52,6 @@ PRODUCTS = (1, 10)
 #: Features counted as they are (column of the extract -> feature of churn_by_feature).
 PLAIN = {"products": "product_count", "last_activity": "is_active", "city": "city", "gender": "gender",
          "equity": "property_score", "credit_card": "has_credit_card", "has_balance": "has_balance"}  # fmt: skip
-CHURN_PRONE_SCORE = (820, 940)
 #: The segments of seeds/segment_definitions.csv, as the notebook wrote them (scheme, segment) -> rule.
 SEGMENTS: dict[tuple[str, str], Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {
     ("products_age", "multi_product"): lambda c: c["products"] >= 3,
@@ -62,19 +61,17 @@ SEGMENTS: dict[tuple[str, str], Callable[[Mapping[str, np.ndarray]], np.ndarray]
     ("consumption", "two_products"): lambda c: c["products"] == 2,
     ("consumption", "three_products"): lambda c: c["products"] == 3,
     ("consumption", "four_plus_products"): lambda c: c["products"] >= 4,
-    ("churn_prone", "active_high_score_property"): lambda c: (
-        (c["last_activity"] == 1) & _high_score(c) & (c["equity"] >= 3)
+    ("churn_prone", "active_balance_score_850_899"): lambda c: (
+        (c["last_activity"] == 1) & ~np.isnan(c["balance"]) & (c["score"] >= 850) & (c["score"] < 900)
     ),
-    ("churn_prone", "male_high_score_property"): lambda c: (c["gender"] == "М") & _high_score(c) & (c["equity"] >= 3),
-    ("churn_prone", "active_salary_balance"): lambda c: (
-        (c["last_activity"] == 1) & ~np.isnan(c["balance"]) & (c["est_salary"] > 100_000)
+    ("churn_prone", "men_balance_no_card"): lambda c: (
+        (c["gender"] == "М") & (c["credit_card"] == 0) & ~np.isnan(c["balance"])
     ),
-    ("churn_prone", "high_score_big_balance"): lambda c: _high_score(c) & (c["balance"] >= 750_000),
+    ("churn_prone", "active_men_balance"): lambda c: (
+        (c["gender"] == "М") & (c["last_activity"] == 1) & ~np.isnan(c["balance"])
+    ),
+    ("churn_prone", "active_property_5"): lambda c: (c["equity"] == 5) & (c["last_activity"] == 1),
 }
-
-
-def _high_score(c: Mapping[str, np.ndarray]) -> np.ndarray:
-    return (c["score"] >= CHURN_PRONE_SCORE[0]) & (c["score"] <= CHURN_PRONE_SCORE[1])
 
 
 # ----------------------------------------------------------------- the two dataframe engines

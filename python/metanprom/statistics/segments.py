@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportions_ztest, test_proportions_2indep
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest, test_proportions_2indep
 
 from metanprom.statistics.multiple_testing import adjusted_p_values
 
@@ -54,6 +54,21 @@ def two_proportion_tests(
     return z, p
 
 
+def _one_sided_vs_rest(
+    frame: pd.DataFrame, family: list[str], customers: str, churned: str, bank_customers: str, bank_churned: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-sided p-values of each group (`churned` of `customers`) churning more than the rest of its extract
+    (`bank_churned` of `bank_customers` minus the group's own), and their Holm adjustment within `family`."""
+    rest_churned = frame[bank_churned] - frame[churned]
+    rest_customers = frame[bank_customers] - frame[customers]
+    _, p = two_proportion_tests(frame[churned], frame[customers], rest_churned, rest_customers, alternative="larger")
+    p = np.asarray(p, dtype=float)
+    holm = np.full(len(frame), np.nan)
+    for _, positions in frame.reset_index(drop=True).groupby(family).indices.items():
+        holm[positions] = adjusted_p_values(p[positions], "holm")
+    return p, holm
+
+
 def tested_against_rest(frame: pd.DataFrame, family: list[str], alpha: float = 0.05) -> pd.DataFrame:
     """Does each group churn more than the customers outside it? One-sided pooled two-proportion z-test
     (statsmodels) of the group (`churned` of `customers`) against the rest of its extract (`bank_churned`
@@ -64,15 +79,29 @@ def tested_against_rest(frame: pd.DataFrame, family: list[str], alpha: float = 0
     flagged too often.
     """
     out = frame.copy()
-    rest_churned = out["bank_churned"] - out["churned"]
-    rest_customers = out["bank_customers"] - out["customers"]
-    _, p = two_proportion_tests(out["churned"], out["customers"], rest_churned, rest_customers, alternative="larger")
+    p, holm = _one_sided_vs_rest(out, family, "customers", "churned", "bank_customers", "bank_churned")
     out["p_value_vs_rest"] = p
-    out["p_value_vs_rest_holm"] = np.nan
-    for _, members in out.groupby(family):
-        adjusted = adjusted_p_values(members["p_value_vs_rest"].to_numpy(), "holm")
-        out.loc[members.index, "p_value_vs_rest_holm"] = adjusted
+    out["p_value_vs_rest_holm"] = holm
     out["is_above_bank_rate"] = out["p_value_vs_rest_holm"] < alpha
+    return out
+
+
+def tested_on_confirmation_half(frame: pd.DataFrame, family: list[str], alpha: float = 0.05) -> pd.DataFrame:
+    """The same test on the confirmation half alone (macro is_confirmation_half): each group's
+    `confirmation_half_churned` of `confirmation_half_customers` against the rest of that half of its extract
+    (`bank_confirmation_half_*`), one-sided, Holm within `family`. For a rule chosen on the other half (the
+    discovery half) this is its confirmation on data it was not chosen on.
+
+    Adds `p_value_confirmation_half`, `p_value_confirmation_half_holm` and `is_confirmed_on_confirmation_half`.
+    """
+    out = frame.copy()
+    p, holm = _one_sided_vs_rest(
+        out, family, "confirmation_half_customers", "confirmation_half_churned",
+        "bank_confirmation_half_customers", "bank_confirmation_half_churned",
+    )  # fmt: skip
+    out["p_value_confirmation_half"] = p
+    out["p_value_confirmation_half_holm"] = holm
+    out["is_confirmed_on_confirmation_half"] = out["p_value_confirmation_half_holm"] < alpha
     return out
 
 
@@ -210,3 +239,41 @@ def discover_segments(candidates: pd.DataFrame, alpha: float = 0.05) -> pd.DataF
         frame.loc[index, "p_value_confirmation_holm"] = adjusted_p_values(chosen, "holm")
     frame["is_confirmed"] = frame["p_value_confirmation_holm"] < alpha
     return frame
+
+
+def rule_conditions(segment_rule: str) -> frozenset[str]:
+    """The conditions of a discovery candidate's rule (`a = 'x' and b = 'y'`), as a set."""
+    return frozenset(condition.strip() for condition in segment_rule.split(" and "))
+
+
+def choose_on_discovery_half(
+    discovery: pd.DataFrame, extract: str, count: int = 4, min_share: float = 0.10, alpha: float = 0.05
+) -> pd.DataFrame:
+    """The segments to promote from `segment_discovery` on `extract`, chosen on the discovery half alone, so
+    that the other half (the confirmation half, macro is_confirmation_half) can confirm them.
+
+    The procedure, declared before looking at any result of the confirmation half: among the candidates the
+    discovery half selects (one-sided, Holm over every candidate: `is_selected_on_discovery_half`) that hold
+    at least `min_share` of that half's customers, rank by the lower bound of the Wilson interval of their
+    churn rate on that half (1 - alpha; the segments most surely churning most, ties by rule text); go down
+    the ranking and keep a candidate unless its conditions contain, or are contained in, those of one kept
+    already (no segment nested in another); stop at `count`. Reads only the `*_discovery` columns and
+    `is_selected_on_discovery_half`, which are computed on that half alone. Returns the kept rows, best first,
+    with `churn_rate_ci_low_discovery`.
+    """
+    half = discovery[(discovery["extract"] == extract) & discovery["is_selected_on_discovery_half"].astype(bool)]
+    half = half[half["customers_discovery"] >= min_share * half["bank_customers_discovery"]].copy()
+    low, _ = proportion_confint(half["churned_discovery"], half["customers_discovery"], alpha=alpha, method="wilson")
+    half["churn_rate_ci_low_discovery"] = np.asarray(low, dtype=float)
+    ranked = half.sort_values(["churn_rate_ci_low_discovery", "segment_rule"], ascending=[False, True])
+    kept: list[frozenset[str]] = []
+    rows = []
+    for index, rule in ranked["segment_rule"].items():
+        conditions = rule_conditions(rule)
+        if any(conditions <= other or other <= conditions for other in kept):
+            continue
+        kept.append(conditions)
+        rows.append(index)
+        if len(rows) == count:
+            break
+    return ranked.loc[rows]

@@ -17,7 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from metanprom.statistics.segments import discover_segments, scan_cut_points, tested_against_rest
+from metanprom.statistics.segments import (
+    discover_segments,
+    scan_cut_points,
+    tested_against_rest,
+    tested_on_confirmation_half,
+)
 
 TESTED_KEYS = ["extract", "feature", "feature_value"]
 BANK_COLUMNS = ["extract", "bank_customers", "bank_churned"]
@@ -35,10 +40,13 @@ def churn_by_value_tested(inputs: Mapping[str, pd.DataFrame], config: Mapping[st
 
 
 def segment_counts_tested(inputs: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> pd.DataFrame:
-    """Each segment against the customers outside it (one-sided), Holm per scheme and extract."""
-    bank = inputs["int_extract_churn_rates"][BANK_COLUMNS]
-    tested = tested_against_rest(inputs["int_segment_counts"].merge(bank, on="extract"), family=["extract", "scheme"])
-    return tested.drop(columns=["bank_customers", "bank_churned"])
+    """Each segment against the customers outside it (one-sided), Holm per scheme and extract; on the whole
+    extract, and on its confirmation half alone."""
+    bank_columns = [*BANK_COLUMNS, "bank_confirmation_half_customers", "bank_confirmation_half_churned"]
+    counts = inputs["int_segment_counts"].merge(inputs["int_extract_churn_rates"][bank_columns], on="extract")
+    family = ["extract", "scheme"]
+    tested = tested_on_confirmation_half(tested_against_rest(counts, family, _alpha(config)), family, _alpha(config))
+    return tested.drop(columns=bank_columns[1:])
 
 
 def cut_points(inputs: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> pd.DataFrame:
