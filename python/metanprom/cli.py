@@ -183,7 +183,7 @@ def _cmd_spark_build(args: argparse.Namespace) -> int:
     except SparkError as error:
         print(f"metanprom spark-build: {error}", file=sys.stderr)
         return 1
-    print(f"built on Spark; Python steps run: {', '.join(built.steps) or 'none'}")
+    print(f"built on Spark; Python steps run: {', '.join(sorted(built.steps)) or 'none'}")
     if built.left_out:
         print(
             "incomplete: no Python step yet on Spark for " + ", ".join(built.left_out) + " (#13); they and "

@@ -49,3 +49,12 @@ def test_the_python_samples_and_the_dbt_macro_order_customers_by_the_same_key() 
         "{{ var('random_seed') }}", str(project.random_seed())
     )
     assert rendered == SAMPLE_ORDER_SQL
+
+
+def test_the_sampled_customers_hold_every_sample_the_python_steps_take() -> None:
+    """int_customers_sampled holds var sample_customers customers per extract; the correlations use all of them,
+    phik and the clusters their first rows: each sample must fit in it."""
+    from metanprom.statistics.clusters import FIT_SAMPLE
+    from metanprom.statistics.correlations import PHIK_SAMPLE_ROWS, SAMPLE_ROWS
+
+    assert max(FIT_SAMPLE, PHIK_SAMPLE_ROWS) <= SAMPLE_ROWS

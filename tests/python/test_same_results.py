@@ -55,7 +55,12 @@ pytestmark = pytest.mark.integration
 REFERENCE = "c690a0a41f4635552ad31dce83a50f930501a24d"
 
 #: What a reference build may differ in, on purpose, and why (table -> reason).
-INTENDED_DIFFERENCES: dict[str, str] = {}
+INTENDED_DIFFERENCES: dict[str, str] = {
+    "staging.int_customers_sampled": (
+        "#13: each extract's first customers in sample order, as a table the correlations and clusters read on"
+        " DuckDB and on Spark alike (they sampled `customers` themselves before); their marts are compared as before"
+    ),
+}
 #: Relations of the reference build known by another name now.
 RENAMED: dict[str, str] = {}
 #: Relations of the reference build that are gone, and where their content is checked now.

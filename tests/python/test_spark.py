@@ -40,7 +40,8 @@ ON_SPARK = {
     "customers", "customers_quarantined", "extract_summary", "data_quality_summary", "analysis_bands",
     "churn_portrait", "missing_balance_profile", "product_portraits", "churn_by_feature",
     "customer_segments", "segment_summary", "segment_overlap", "segment_comparison", "segment_cut_points",
-    "segment_discovery",
+    "segment_discovery", "feature_correlations", "cluster_selection", "customer_clusters", "cluster_profiles",
+    "dashboard_customers",
 }  # fmt: skip
 
 

@@ -1,22 +1,16 @@
 """Pearson, Spearman and phik correlations of every pair of features, churn included, per extract."""
 
-import pandas as pd
-
 from metanprom.stack import load_statistics
 
 load_statistics()  # before anything from metanprom.statistics: one thread at a time
 
-from metanprom.sqltext import sql_string
-from metanprom.statistics.correlations import SAMPLE_ROWS, feature_correlations
-from metanprom.statistics.frames import extracts_of, sample_of
+from metanprom.statistics.steps import STEPS
 
 
 def model(dbt, session):
-    customers = dbt.ref("customers")
-    frames = []
-    for extract in extracts_of(customers):
-        total = customers.filter(f"extract = {sql_string(extract)}").aggregate("count(*)").fetchall()[0][0]
-        frames.append(feature_correlations(sample_of(customers, extract, SAMPLE_ROWS), extract, customers_total=total))
-    result = pd.concat(frames, ignore_index=True)
-    result["customers_used"] = result["customers_used"].astype("Int64")
-    return result
+    # materialized: a table on DuckDB; on Spark the Python step runs the same function (_models.yml)
+    inputs = {
+        "int_customers_sampled": dbt.ref("int_customers_sampled").df(),
+        "int_extract_churn_rates": dbt.ref("int_extract_churn_rates").df(),
+    }
+    return STEPS["feature_correlations"].compute(inputs, {})

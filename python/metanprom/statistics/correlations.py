@@ -18,8 +18,9 @@ from metanprom.sqltext import sql_string
 NUMERIC = tuple(project.features()["numeric"])
 FLAGS = tuple(project.features()["flags"])
 CATEGORICAL = ("city_code", "gender")
-#: Above this many customers per extract the statistics use a fixed sample of this size (frames.SAMPLE_ORDER).
-SAMPLE_ROWS = 50_000
+#: Above this many customers per extract the statistics use a fixed sample of this size (frames.SAMPLE_ORDER):
+#: var `sample_customers`, the size of int_customers_sampled.
+SAMPLE_ROWS = int(project.declarations()["sample_customers"])
 #: phik and its (asymptotic) significance use a smaller sample.
 PHIK_SAMPLE_ROWS = 20_000
 #: phik's interval columns, binned into this many equal-count bins (deciles).

@@ -10,6 +10,8 @@ sample are the sample of m.
 
 from __future__ import annotations
 
+import threading
+
 import duckdb
 import pandas as pd
 
@@ -22,6 +24,8 @@ SAMPLE_SEED = project.random_seed()
 SAMPLE_ORDER_SQL = md5_order(f"concat(customer_key, '|', '{SAMPLE_SEED}')")
 #: What orders customers for a sample: the stored order, then the key (a 60-bit tie is vanishingly rare).
 SAMPLE_ORDER = "sample_order, customer_key"
+
+_LOCAL = threading.local()
 
 
 def extracts_of(customers: duckdb.DuckDBPyRelation) -> list[str]:
@@ -47,3 +51,13 @@ def sample_of(customers: duckdb.DuckDBPyRelation, extract: str, size: int) -> du
     order, as a relation the engine computes on. Chosen once (materialised): every query on the sample reads
     these rows instead of ordering the whole extract again."""
     return customers.filter(f"extract = {sql_string(extract)}").order(SAMPLE_ORDER).limit(size).materialize()
+
+
+def local_relation(frame: pd.DataFrame) -> duckdb.DuckDBPyRelation:
+    """Rows read from any engine (e.g. `int_customers_sampled`, from DuckDB or Spark) as a relation of this
+    thread's in-memory DuckDB, in SAMPLE_ORDER: the functions written for a DuckDB relation of customers
+    (`sample_of`, `columns_frame`, the correlations) then run on them unchanged, with the same figures on
+    every engine. Pandas' missing values (NaN, None) arrive as SQL nulls."""
+    if not hasattr(_LOCAL, "con"):
+        _LOCAL.con = duckdb.connect()  # one in-memory connection per thread, reused
+    return _LOCAL.con.from_df(frame).order(SAMPLE_ORDER).materialize()

@@ -15,8 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import pandas as pd
 
+from metanprom.statistics.clusters import FIT_SAMPLE, INPUT_COLUMNS, centres, select_k
+from metanprom.statistics.correlations import SAMPLE_ROWS, feature_correlations
+from metanprom.statistics.frames import columns_frame, extracts_of, local_relation, sample_of
 from metanprom.statistics.segments import (
     discover_segments,
     scan_cut_points,
@@ -59,6 +63,56 @@ def segment_discovery(inputs: Mapping[str, pd.DataFrame], config: Mapping[str, A
     return discover_segments(inputs["int_segment_candidates"], alpha=_alpha(config))
 
 
+def _sampled(inputs: Mapping[str, pd.DataFrame]) -> duckdb.DuckDBPyRelation:
+    """`int_customers_sampled` (each extract's first customers in sample order, from either engine) as a
+    relation of this thread's in-memory DuckDB, on which the DuckDB build's own code runs unchanged."""
+    return local_relation(inputs["int_customers_sampled"])
+
+
+def cluster_selection(inputs: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> pd.DataFrame:
+    """KMeans for each k on each extract's fit sample: silhouette, agreement with Ward, bootstrap stability."""
+    customers = _sampled(inputs)
+    frames = [
+        select_k(columns_frame(customers, extract, list(INPUT_COLUMNS), sample=FIT_SAMPLE), extract)
+        for extract in extracts_of(customers)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def cluster_centres(inputs: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> pd.DataFrame:
+    """KMeans under each extract's chosen k, fitted on the same sample: its centres, feature by feature."""
+    selection = inputs["cluster_selection"]
+    chosen = selection[selection["is_chosen"].astype(bool)]
+    customers = _sampled(inputs)
+    frames = [
+        centres(columns_frame(customers, extract, list(INPUT_COLUMNS), sample=FIT_SAMPLE), extract, int(k))
+        for extract, k in sorted(zip(chosen["extract"], chosen["k"], strict=True))
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def correlations(inputs: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) -> pd.DataFrame:
+    """Pearson, Spearman (on each extract's sample, by DuckDB) and phik (on its first rows) of every pair."""
+    customers = _sampled(inputs)
+    rates = inputs["int_extract_churn_rates"]
+    totals = dict(zip(rates["extract"], rates["bank_customers"].astype("int64"), strict=True))
+    held = inputs["int_customers_sampled"]["extract"].value_counts().to_dict()
+    for extract, total in totals.items():
+        if held.get(extract, 0) != min(int(total), SAMPLE_ROWS):
+            raise ValueError(
+                f"int_customers_sampled holds {held.get(extract, 0)} customers of {extract}; the correlations need "
+                f"its first {min(int(total), SAMPLE_ROWS)} in sample order (var sample_customers in dbt_project.yml "
+                f"is {SAMPLE_ROWS}: was it overridden for this build?)"
+            )
+    frames = [
+        feature_correlations(sample_of(customers, extract, SAMPLE_ROWS), extract, customers_total=int(totals[extract]))
+        for extract in extracts_of(customers)
+    ]
+    result = pd.concat(frames, ignore_index=True)
+    result["customers_used"] = result["customers_used"].astype("Int64")
+    return result
+
+
 @dataclass(frozen=True)
 class Step:
     """A Python model's computation: the models it reads, and the function."""
@@ -73,4 +127,7 @@ STEPS: dict[str, Step] = {
     "int_segment_counts_tested": Step(("int_segment_counts", "int_extract_churn_rates"), segment_counts_tested),
     "segment_cut_points": Step(("int_segment_cut_histograms",), cut_points),
     "segment_discovery": Step(("int_segment_candidates",), segment_discovery),
+    "cluster_selection": Step(("int_customers_sampled",), cluster_selection),
+    "cluster_centres": Step(("cluster_selection", "int_customers_sampled"), cluster_centres),
+    "feature_correlations": Step(("int_customers_sampled", "int_extract_churn_rates"), correlations),
 }
