@@ -87,6 +87,91 @@ class ThriftSql:
             cursor.execute(sql)
 
 
+#: Spark SQL's types as DuckDB's (what the statistics check a relation's column types against).
+_DUCKDB_TYPES = {"boolean": "boolean", "string": "varchar", "int": "integer", "bigint": "bigint", "double": "double"}
+
+
+class SqlRelation:
+    """A relation on Spark with the part of DuckDB's relational API the statistics use (`filter`, `project`,
+    `query`, `set_alias`, `materialize`, `fetchall`, `fetchnumpy`, `types`): each call composes SQL, which Spark
+    runs through the step's connection (`SparkSql`: the session dbt runs in, or a Thrift server). So the
+    statistics that the DuckDB build computes in DuckDB are computed by Spark, where the customers are, with
+    the same code; `dialect` tells that code where Spark's SQL differs (quantiles, wide integers)."""
+
+    dialect = "spark"
+
+    def __init__(self, sql: SparkSql, text: str, alias: str = "relation") -> None:
+        self.sql = sql
+        self.text = text
+        self.alias = alias
+        self._schema: list[tuple[str, str]] | None = None
+
+    def _derived(self, text: str, alias: str | None = None) -> SqlRelation:
+        return SqlRelation(self.sql, text, alias or self.alias)
+
+    def set_alias(self, alias: str) -> SqlRelation:
+        return self._derived(self.text, alias)
+
+    def filter(self, condition: str) -> SqlRelation:
+        return self._derived(f"select * from ({self.text}) as {self.alias} where {condition}")
+
+    def project(self, expressions: str) -> SqlRelation:
+        return self._derived(f"select {expressions} from ({self.text}) as {self.alias}")
+
+    def distinct(self) -> SqlRelation:
+        return self._derived(f"select distinct * from ({self.text}) as {self.alias}")
+
+    def query(self, alias: str, query: str) -> SqlRelation:
+        """`query`, in which `alias` names this relation (a CTE; merged with the query's own WITH)."""
+        body = query.strip()
+        if body[:4].lower() == "with" and not body[4:5].isalnum():
+            return self._derived(f"with {alias} as ({self.text}), {body[4:].lstrip()}")
+        return self._derived(f"with {alias} as ({self.text}) {body}")
+
+    def materialize(self) -> SqlRelation:
+        """Computed once and kept (a cached temporary view of the session), not recomputed by every query."""
+        name = f"metanprom_kept_{uuid.uuid4().hex[:12]}"
+        self.sql.execute(f"cache table {name} as {self.text}")
+        return SqlRelation(self.sql, f"select * from {name}", self.alias)
+
+    def _rows(self) -> pd.DataFrame:
+        return self.sql.query(self.text)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """Rows as tuples; a missing number is None, as DuckDB gives it (pandas would give NaN)."""
+        frame = self._rows()
+        return [
+            tuple(None if isinstance(v, float) and math.isnan(v) else v for v in row)
+            for row in frame.astype(object).itertuples(index=False, name=None)
+        ]
+
+    def fetchnumpy(self) -> dict[str, Any]:
+        frame = self._rows()
+        return {column: frame[column].to_numpy() for column in frame.columns}
+
+    def df(self) -> pd.DataFrame:
+        return self._rows()
+
+    def _described(self) -> list[tuple[str, str]]:
+        if self._schema is None:
+            described = self.sql.query(f"describe query {self.text}")
+            self._schema = list(zip(described["col_name"], described["data_type"], strict=True))
+        return self._schema
+
+    @property
+    def columns(self) -> list[str]:
+        return [name for name, _ in self._described()]
+
+    @property
+    def types(self) -> list[Any]:
+        import duckdb
+
+        return [
+            duckdb.sqltype(_DUCKDB_TYPES.get(kind, "double" if kind.startswith("decimal") else kind))
+            for _, kind in self._described()
+        ]
+
+
 def connect() -> SparkSql:
     """The step's way to Spark, by the profile's method ($METANPROM_SPARK_METHOD, default `session`)."""
     method = os.environ.get("METANPROM_SPARK_METHOD", "session")
@@ -242,7 +327,11 @@ def build_on_spark(
             step = steps[node.name]
             log(f"Python step: {node.name} ...")
             relations = {manifest.nodes[parent].name: manifest.nodes[parent].relation_name for parent in ancestors[uid]}
-            inputs = {name: sql.query(f"select * from {relations[name]}") for name in step.inputs}
+            if step.relations:  # read where they are: the statistics run as Spark SQL on them
+                sql.execute(f"use {node.schema}")  # the step's queries name the marts' tables as the model does
+                inputs = {name: SqlRelation(sql, f"select * from {relations[name]}", name) for name in step.inputs}
+            else:
+                inputs = {name: sql.query(f"select * from {relations[name]}") for name in step.inputs}
             frame = step.compute(inputs, dict(node.config.to_dict()))
             write_table(sql, f"{node.schema}.{node.alias}__step_{build.run}", frame)
             build.steps.append(node.name)

@@ -2,9 +2,10 @@
 DuckDB builds, on the shipped sample.
 
 `metanprom spark-build` builds the project on a local Spark: dbt builds the SQL models, seeds and tests;
-the Python step computes the Python models dbt-spark cannot run (it runs them only on Databricks). The
-Python models without a step yet (`metanprom.statistics.steps.STEPS`; #13) are left out with what they
-feed, and the build says so. Every public mart Spark builds (tables and views, read back through Spark) is
+the Python step computes the Python models dbt-spark cannot run (it runs them only on Databricks): every
+one of them has a step (`metanprom.statistics.steps.STEPS`); a model without one would be left out with what
+it feeds, and the build would say so. Every public mart Spark builds (tables and views, read back through
+Spark) is
 compared with DuckDB's from a plain `dbt build`: the same columns, the same rows, whole numbers and text
 exact, other numbers equal to 1e-9 relative.
 
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from metanprom.delivery.export import PUBLIC_MARTS
 from metanprom.devtools.generator import generate
 from metanprom.settings import PROJECT_DIR
 
@@ -35,14 +37,8 @@ pytestmark = pytest.mark.integration
 
 #: The dbt Python models: on Spark the Python step computes them.
 PYTHON_MODELS = sorted(path.stem for path in (PROJECT_DIR / "models").rglob("*.py"))
-#: The public marts a Spark build holds today (the rest wait for the Python step of the models they read).
-ON_SPARK = {
-    "customers", "customers_quarantined", "extract_summary", "data_quality_summary", "analysis_bands",
-    "churn_portrait", "missing_balance_profile", "product_portraits", "churn_by_feature",
-    "customer_segments", "segment_summary", "segment_overlap", "segment_comparison", "segment_cut_points",
-    "segment_discovery", "feature_correlations", "cluster_selection", "customer_clusters", "cluster_profiles",
-    "dashboard_customers",
-}  # fmt: skip
+#: The public marts a Spark build must hold (every public mart of the DuckDB build).
+ON_SPARK = set(PUBLIC_MARTS)
 
 
 def _spark_missing() -> str | None:

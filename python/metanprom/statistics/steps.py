@@ -21,6 +21,8 @@ import pandas as pd
 from metanprom.statistics.clusters import FIT_SAMPLE, INPUT_COLUMNS, centres, select_k
 from metanprom.statistics.correlations import SAMPLE_ROWS, feature_correlations
 from metanprom.statistics.frames import columns_frame, extracts_of, local_relation, sample_of
+from metanprom.statistics.hypotheses import run_registry
+from metanprom.statistics.registry import REGISTRY_FILE, registry_from_data
 from metanprom.statistics.segments import (
     discover_segments,
     scan_cut_points,
@@ -113,12 +115,24 @@ def correlations(inputs: Mapping[str, pd.DataFrame], config: Mapping[str, Any]) 
     return result
 
 
+def hypotheses(inputs: Mapping[str, Any], config: Mapping[str, Any]) -> pd.DataFrame:
+    """Every hypothesis of the registry (config `meta.registry`) on every extract it applies to. `customers`
+    is a relation of the engine (DuckDB's, or the Python step's Spark relation): the engine computes each
+    test's sufficient statistics where the customers are; a segment's members are compiled from the rules
+    `segment_summary` holds, read on the same connection."""
+    registry = registry_from_data(config["meta"]["registry"], REGISTRY_FILE)
+    return run_registry(inputs["customers"], registry)
+
+
 @dataclass(frozen=True)
 class Step:
-    """A Python model's computation: the models it reads, and the function."""
+    """A Python model's computation: the models it reads, and the function. With `relations`, the function
+    takes the engine's relations of its inputs (they are read where they are, e.g. millions of customers),
+    not DataFrames."""
 
     inputs: tuple[str, ...]
-    compute: Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], pd.DataFrame]
+    compute: Callable[[Mapping[str, Any], Mapping[str, Any]], pd.DataFrame]
+    relations: bool = False
 
 
 #: Python model name -> its step.
@@ -130,4 +144,5 @@ STEPS: dict[str, Step] = {
     "cluster_selection": Step(("int_customers_sampled",), cluster_selection),
     "cluster_centres": Step(("cluster_selection", "int_customers_sampled"), cluster_centres),
     "feature_correlations": Step(("int_customers_sampled", "int_extract_churn_rates"), correlations),
+    "hypothesis_results": Step(("customers", "segment_summary"), hypotheses, relations=True),
 }

@@ -152,6 +152,23 @@ class TwoGroups:
         return self.relation.query("g", query)
 
     @property
+    def _dialect(self) -> str:
+        """The engine's SQL where it differs from DuckDB's: `spark` for the Python step's Spark relations."""
+        return getattr(self.relation, "dialect", "duckdb")
+
+    def _quantiles_sql(self, where: str) -> str:
+        """The 1 %, 50 % and 99 % quantiles of y (linear interpolation, numpy's default) as a list."""
+        levels = f"{TRIM}, 0.5, {1 - TRIM}"
+        if self._dialect == "spark":
+            return f"percentile(y::double, array({levels})) {where}"
+        return f"quantile_cont(y::double, [{levels}]) {where}"
+
+    @property
+    def _wide_integer(self) -> str:
+        """An integer type wider than 64 bits, for twice a rank sum."""
+        return "decimal(38, 0)" if self._dialect == "spark" else "hugeint"
+
+    @property
     def is_categorical(self) -> bool:
         return self.relation.types[self.relation.columns.index("y")] == duckdb.sqltype("varchar")
 
@@ -205,7 +222,7 @@ class TwoGroups:
                 where = f"filter (where in_a = {str(group).lower()})"
                 mean = f"cast('{float(means[group])!r}' as double)"
                 parts += [f"sum(power(y::double - {mean}, {k})) {where}" for k in (2, 3, 4)]
-                parts.append(f"quantile_cont(y::double, [{TRIM}, 0.5, {1 - TRIM}]) {where}")
+                parts.append(self._quantiles_sql(where))
             values = self._sql(f"select {', '.join(parts)} from g").fetchall()[0]
             sums, quantiles = {}, {}
             for index, group in enumerate((True, False)):
@@ -298,7 +315,7 @@ class TwoGroups:
             sums.append(
                 f"coalesce(sum(a{i}), 0), coalesce(sum(t{i} - a{i}), 0),"
                 # twice the rank sum, in integers: a tied value's average rank is below + (t + 1) / 2
-                f" coalesce(sum(cast(a{i} as hugeint) * (2 * below{i} + t{i} + 1)), 0),"
+                f" coalesce(sum(cast(a{i} as {self._wide_integer}) * (2 * below{i} + t{i} + 1)), 0),"
                 f" coalesce(sum(power(t{i}::double, 3) - t{i}), 0)"
             )
         row = (
