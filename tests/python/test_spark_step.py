@@ -1,0 +1,59 @@
+"""The Python step's pieces that need no Spark: literals, and the SQL a Spark relation composes."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import pandas as pd
+
+from metanprom.spark_step import SqlRelation, _literal, spark_string
+
+
+class _Recorder:
+    """A stand-in for the step's connection: records the SQL and answers with a fixed frame."""
+
+    def __init__(self, answer: pd.DataFrame) -> None:
+        self.answer = answer
+        self.queries: list[str] = []
+        self.executed: list[str] = []
+
+    def query(self, sql: str) -> pd.DataFrame:
+        self.queries.append(sql)
+        return self.answer
+
+    def execute(self, sql: str) -> None:
+        self.executed.append(sql)
+
+
+def test_spark_literals_keep_text_and_doubles_exactly() -> None:
+    # Spark reads backslash escapes in string literals: both the backslash and the quote are escaped
+    assert spark_string("O'Brien \\ Co") == "'O\\'Brien \\\\ Co'"
+    # the shortest repr of a double reads back as the same double (Java's Double.parseDouble does too)
+    assert _literal(0.1 + 0.2, "double") == "cast('0.30000000000000004' as double)"
+    assert _literal(float("inf"), "double") == "cast('Infinity' as double)"
+    assert _literal(None, "bigint") == "cast(null as bigint)"
+    assert _literal(math.nan, "double") == "cast(null as double)"
+    assert _literal(7, "bigint") == "cast(7 as bigint)"
+
+
+def test_a_relation_composes_the_sql_duckdb_would_run() -> None:
+    engine = _Recorder(pd.DataFrame({"n": [3], "mean": [math.nan], "q": [None]}))
+    customers = SqlRelation(engine, "select * from metanprom.customers").set_alias("customers")
+    groups = customers.filter("extract = 'x'").project("is_active as in_a, age as y")
+    row = groups.query("g", "with kept as (select * from g where y > 1) select count(*) from kept").fetchall()
+    # the query's own WITH is merged with the CTE that names the relation; each step nests the one before
+    assert engine.queries == [
+        "with g as (select is_active as in_a, age as y from (select * from (select * from metanprom.customers) as"
+        " customers where extract = 'x') as customers), kept as (select * from g where y > 1) select count(*) from"
+        " kept"
+    ]
+    assert row == [(3, None, None)]  # a missing number is None, as DuckDB gives it
+    # the composed SQL runs on an engine (DuckDB here, with the table it names)
+    con = duckdb.connect()
+    con.execute("create schema metanprom")
+    con.execute("create table metanprom.customers as select 'x' as extract, true as is_active, 2 as age")
+    assert con.execute(engine.queries[0]).fetchall() == [(1,)]
+    kept = groups.materialize()
+    assert engine.executed[0].startswith("cache table metanprom_kept_")
+    assert kept.text.startswith("select * from metanprom_kept_")
