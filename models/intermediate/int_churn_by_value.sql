@@ -18,9 +18,10 @@ by_value as (
             extract,
             '{{ feature.column }}' as feature,
             cast({{ feature.column }} as string) as feature_value,
-            dense_rank() over (
+            -- bigint on every engine (Spark's ranks are int)
+            cast(dense_rank() over (
                 partition by extract order by min({{ feature.sort_column }})
-            ) as value_order,
+            ) as bigint) as value_order,
             count(*) as customers,
             count(*) filter (where is_churned) as churned
 

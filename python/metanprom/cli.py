@@ -25,7 +25,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
     inputs = {name: getattr(args, name) for name in FORMATS}
-    result = pipeline.build(inputs, warehouse)
+    result = pipeline.build(inputs, warehouse, dbt_target=args.target)
     args.warehouse_replaced = True  # from here on a failure leaves the new warehouse in place
     if not args.no_deliverables:
         from metanprom.delivery.deliver import deliver
@@ -219,6 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="check the inputs, build and test the warehouse, print the summary")
     _extract_options(run)
     run.add_argument("--warehouse", metavar="PATH", help="the DuckDB file (default: $METANPROM_DUCKDB_PATH)")
+    run.add_argument(
+        "--target",
+        choices=pipeline.TARGETS,
+        default="dev",
+        help="where dbt builds: dev (DuckDB, in the warehouse file) or spark (Apache Spark, profiles.yml's spark "
+        "target; its public marts are then copied into the warehouse file for the gate, exports and report)",
+    )
     run.add_argument("--exports", metavar="DIR", help="where the exports go (default: output/exports)")
     run.add_argument("--pseudonymise", action="store_true", help="pseudonymise customer ids in the exports")
     run.add_argument(

@@ -10,6 +10,7 @@ first; dbt runs in this process through its programmatic interface
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -19,13 +20,16 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from metanprom.ingest.formats import FORMATS
 from metanprom.ingest.inputs import InputError, prepare_input
 from metanprom.settings import PROJECT_DIR, QUALITY_RESULTS_ENV, WAREHOUSE_ENV, extract_path_env, warehouse_path
+
+#: The dbt targets a run builds on (profiles.yml): DuckDB, the default, and Apache Spark.
+TARGETS = ("dev", "spark")
 
 
 class PipelineError(RuntimeError):
@@ -92,18 +96,11 @@ def run_dbt(
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    environment = {**dbt_environment(warehouse), **(env or {})}
-    saved = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
     try:
-        outcome = dbtRunner().invoke(command)
+        with _environment({**dbt_environment(warehouse), **(env or {})}):
+            outcome = dbtRunner().invoke(command)
     finally:
         _close_dbt_duckdb()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     results = [
         NodeResult(r.node.unique_id, str(r.status), float(r.execution_time or 0), r.message)
         for r in getattr(outcome.result, "results", None) or []
@@ -116,6 +113,21 @@ def run_dbt(
         log = PROJECT_DIR / "logs" / "dbt.log"
         raise DbtFailure(f"dbt {args[0]} failed (full log: {log}):\n{detail.strip(chr(10))}")
     return results
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """These environment variables for the block only (dbt in this process reads them)."""
+    saved = {key: os.environ.get(key) for key in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _close_dbt_duckdb() -> None:
@@ -161,11 +173,17 @@ def build(
     warehouse: Path | None = None,
     log: Callable[[str], None] = print,
     extra_vars: dict[str, object] | None = None,
+    dbt_target: str = "dev",
 ) -> RunResult:
     """Build every model and run every dbt test into a fresh file, then swap it in as `warehouse`.
 
-    `inputs` maps an extract format to a user's file, or None for the shipped seed.
+    `inputs` maps an extract format to a user's file, or None for the shipped seed. `dbt_target`: the dbt target
+    that builds (profiles.yml): `dev`, DuckDB, into the new file itself; `spark`, Apache Spark (`metanprom
+    spark-build`: dbt with the Python step), whose public marts are then copied into the new file, so the
+    mart gate, the swap, the exports and the report are the same on both.
     """
+    if dbt_target not in TARGETS:
+        raise PipelineError(f"unknown target {dbt_target!r}: metanprom builds on {', '.join(TARGETS)} (profiles.yml)")
     target = Path(warehouse) if warehouse else warehouse_path()
     if "?" in str(target):
         # DuckDB 2.0 reads a '?' in a database's path as the start of URL parameters: its write-ahead log
@@ -216,13 +234,17 @@ def build(
     building = target.with_name(f"metanprom_building_{hashlib.sha256(target.name.encode()).hexdigest()[:8]}.duckdb")
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    log(f"building the warehouse with dbt build into {building.name} ...")
     started = time.perf_counter()
     dbt_path, link_dir = _path_dbt_duckdb_reads(building)
     try:
-        nodes = run_dbt(["build"], dbt_path, dbt_vars, dbt_env)
+        if dbt_target == "spark":
+            log(f"building on Spark (metanprom spark-build), then copying the public marts into {building.name} ...")
+            _build_on_spark(building, dbt_vars, dbt_env, log)
+        else:
+            log(f"building the warehouse with dbt build into {building.name} ...")
+            nodes = run_dbt(["build"], dbt_path, dbt_vars, dbt_env)
+            result.dbt_nodes, result.dbt_totals = _node_timings(nodes)
         result.seconds["dbt build"] = time.perf_counter() - started
-        result.dbt_nodes, result.dbt_totals = _node_timings(nodes)
         log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")
 
         # Gate 2: Great Expectations on the public marts, before the new warehouse replaces the old.
@@ -243,6 +265,24 @@ def build(
             shutil.rmtree(link_dir, ignore_errors=True)
     os.replace(building, target)
     return result
+
+
+def _build_on_spark(
+    building: Path, dbt_vars: dict[str, object], dbt_env: dict[str, str], log: Callable[[str], None]
+) -> None:
+    """The project built on Spark (seeds, SQL models, the Python steps, every data and unit test), then its
+    public marts copied into `building`. Raises DbtFailure naming what failed."""
+    from metanprom.delivery.export import PUBLIC_MARTS
+    from metanprom.spark_step import SparkError, build_on_spark, copy_marts
+
+    try:
+        with _environment({**dbt_env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
+            built = build_on_spark(log=lambda message: log(f"  {message}"), dbt_vars=dbt_vars)
+            if built.left_out:
+                raise DbtFailure(f"no Python step on Spark for {', '.join(built.left_out)}: nothing was swapped in")
+            copy_marts(built, PUBLIC_MARTS, building)
+    except SparkError as error:
+        raise DbtFailure(str(error)) from error
 
 
 def _path_dbt_duckdb_reads(building: Path) -> tuple[Path, Path | None]:

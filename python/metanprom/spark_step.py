@@ -244,14 +244,16 @@ class SparkBuild:
     statuses: dict[str, str] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
+    #: dbt's manifest of the build (the models' relations and descriptions)
+    manifest: Any = None
 
 
-def _invoke(args: list[str], run: str) -> Any:
+def _invoke(args: list[str], run: str, dbt_vars: dict[str, object] | None = None) -> Any:
     from dbt.cli.main import dbtRunner
 
     command = [
         *args, "--target", TARGET, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-        "--vars", json.dumps({"python_step_run": run}), "--quiet",
+        "--vars", json.dumps({**(dbt_vars or {}), "python_step_run": run}), "--quiet",
     ]  # fmt: skip
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     outcome = dbtRunner().invoke(command)
@@ -282,6 +284,7 @@ def build_on_spark(
     selection: Iterable[str] = (),
     steps: dict[str, Any] | None = None,
     log: Callable[[str], None] = print,
+    dbt_vars: dict[str, object] | None = None,
 ) -> SparkBuild:
     """Build the project on Spark, the Python models by the Python step; `selection`: more dbt arguments for
     every wave (e.g. ["--exclude", "resource_type:unit_test"]).
@@ -297,7 +300,8 @@ def build_on_spark(
     steps = STEPS if steps is None else steps
     build = SparkBuild(run=uuid.uuid4().hex[:12])
     extra = list(selection)
-    manifest = _invoke(["parse"], build.run)
+    manifest = _invoke(["parse"], build.run, dbt_vars)
+    build.manifest = manifest
     python_models = {
         uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model" and node.language == "python"
     }
@@ -307,7 +311,7 @@ def build_on_spark(
 
     def wave(select: list[str]) -> None:
         waiting = [f"{python_models[uid].name}+" for uid in pending]
-        result = _invoke(["build", *select, *(["--exclude", *waiting] if waiting else []), *extra], build.run)
+        result = _invoke(["build", *select, *(["--exclude", *waiting] if waiting else []), *extra], build.run, dbt_vars)
         for r in getattr(result, "results", None) or []:
             build.statuses[r.node.unique_id] = str(r.status)
 
@@ -340,3 +344,51 @@ def build_on_spark(
     if build.left_out:
         log("left out on Spark (no Python step yet, #13): " + ", ".join(build.left_out) + ", and what they feed")
     return build
+
+
+#: Spark SQL's column types as DuckDB's, for the copy of the marts (anything else is kept as text).
+_COPY_TYPES = {
+    "boolean": "boolean", "tinyint": "tinyint", "smallint": "smallint", "int": "integer", "bigint": "bigint",
+    "float": "float", "double": "double", "string": "varchar", "date": "date", "timestamp": "timestamp",
+}  # fmt: skip
+
+
+def _duckdb_type(spark_type: str) -> str:
+    if spark_type.startswith("decimal"):
+        return spark_type
+    return _COPY_TYPES.get(spark_type, "varchar")
+
+
+def copy_marts(build: SparkBuild, marts: Iterable[str], database: os.PathLike[str] | str) -> list[str]:
+    """The public marts a Spark build made, copied into a new DuckDB file `database` (schema main), each
+    column of the type Spark gave it and with the model's descriptions as comments (as dbt's persist_docs
+    writes them on DuckDB): what the quality gate on the marts, the exports and the report read. Returns the
+    marts copied. The file must not exist yet."""
+    import duckdb
+
+    from metanprom.sqltext import sql_identifier, sql_string
+
+    models = {node.name: node for node in build.manifest.nodes.values() if node.resource_type == "model"}
+    sql = connect()
+    copied = []
+    with duckdb.connect(str(database)) as con:
+        for mart in marts:
+            node = models[mart]
+            described = sql.query(f"describe {node.relation_name}")
+            columns = [
+                (name, _duckdb_type(kind))
+                for name, kind in zip(described["col_name"], described["data_type"], strict=True)
+                if name and not name.startswith("#")
+            ]
+            con.register("spark_rows", sql.query(f"select * from {node.relation_name}"))
+            table = f"main.{sql_identifier(mart)}"
+            typed = ", ".join(f"cast({sql_identifier(n)} as {t}) as {sql_identifier(n)}" for n, t in columns)
+            con.execute(f"create table {table} as select {typed} from spark_rows")
+            con.unregister("spark_rows")
+            if node.description:
+                con.execute(f"comment on table {table} is {sql_string(node.description)}")
+            for name, column in node.columns.items():
+                if column.description and name in {n for n, _ in columns}:
+                    con.execute(f"comment on column {table}.{sql_identifier(name)} is {sql_string(column.description)}")
+            copied.append(mart)
+    return copied

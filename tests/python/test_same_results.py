@@ -358,8 +358,30 @@ def test_exports_are_the_same(builds: tuple[Path, Path]) -> None:
     assert not problems, "\n".join(problems[:40])
 
 
+#: Report tables whose rows were put in another order on purpose (mart -> reason): their rows are compared as a set.
+REORDERED_REPORT_TABLES: dict[str, str] = {
+    "data_quality_summary": (
+        "#13: the failed checks are listed in a total order (extract, severity, gate, check, column), so DuckDB and"
+        " Spark give the same page; before, rows of one extract and severity came in the engine's order"
+    ),
+}
+
+
+def _rows_as_a_set(page: str, mart: str) -> str:
+    """`page` with the rows of the report table that shows `mart` sorted."""
+    marker = page.find(f'data-mart="{mart}"')
+    if marker < 0:
+        return page
+    start, end = page.rfind("<table", 0, marker), page.index("</table>", marker)
+    table = page[start:end]
+    rows = re.findall(r"<tr>.*?</tr>", table)
+    body = rows[0] + "".join(sorted(rows[1:]))  # the header row stays first
+    return page[:start] + table[: table.index(rows[0])] + body + page[end:]
+
+
 def test_reports_are_the_same(builds: tuple[Path, Path]) -> None:
-    """Byte for byte but for the layout whitespace between tags (the report became a template, #15)."""
+    """Byte for byte but for the layout whitespace between tags (the report became a template, #15), and the
+    row order of REORDERED_REPORT_TABLES."""
     for lang in ("en", "ru"):
         old, new = (
             re.sub(
@@ -369,4 +391,6 @@ def test_reports_are_the_same(builds: tuple[Path, Path]) -> None:
             ).strip()
             for b in builds
         )
+        for mart in REORDERED_REPORT_TABLES:
+            old, new = _rows_as_a_set(old, mart), _rows_as_a_set(new, mart)
         assert old == new, f"report_{lang}.html differs"

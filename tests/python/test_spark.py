@@ -224,3 +224,74 @@ def test_spark_reads_a_user_file_in_place_and_numbers_its_rows_in_file_order(tmp
     ).fetchall()
     assert [number for _, number in staged] == list(range(1, len(ids) + 1))
     assert [customer_id for customer_id, _ in staged] == [i or None for i in ids]
+
+
+def _metanprom_run(root: Path, *options: str) -> tuple[Path, str]:
+    """`metanprom run <options>` on the shipped seeds with its warehouse, exports, report and Spark under `root`;
+    the warehouse file and the summary it printed."""
+    env = {
+        **os.environ,
+        "METANPROM_SPARK_DIR": str(root / "spark"),
+        "METANPROM_OUTPUT_DIR": str(root / "output"),
+        "DBT_LOG_PATH": str(root / "logs"),
+        "DBT_TARGET_PATH": str(root / "target"),
+    }
+    for name in ("METANPROM_BANK_SCROOGE_PATH", "METANPROM_BANK_DATASET_PATH", "METANPROM_QUALITY_RESULTS_PATH"):
+        env.pop(name, None)
+    warehouse = root / "warehouse" / "metanprom.duckdb"
+    metanprom = Path(sys.executable).with_name("metanprom")
+    command = [str(metanprom), "run", "--warehouse", str(warehouse), "--exports", str(root / "exports"), *options]
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, f"metanprom run {options} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    summary = done.stdout[done.stdout.index("extract          rows read") : done.stdout.index("warehouse: ")]
+    return warehouse, summary
+
+
+def test_metanprom_run_on_spark_delivers_what_it_delivers_on_duckdb(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`metanprom run --target spark`: the raw gate, the build on Spark, the public marts copied into the
+    warehouse file, the mart gate, the exports and the report; against `metanprom run` on DuckDB: the same
+    summary, every public mart with the same columns, types and rows, the same export files (Parquet compared
+    row for row) and the same report but for the footer."""
+    _require_spark()
+    spark_root, duck_root = tmp_path_factory.mktemp("run_spark"), tmp_path_factory.mktemp("run_duckdb")
+    spark_warehouse, spark_summary = _metanprom_run(spark_root, "--target", "spark")
+    duck_warehouse, duck_summary = _metanprom_run(duck_root)
+    assert spark_summary == duck_summary
+    columns = (
+        "select column_name, data_type from information_schema.columns where table_name = ? order by ordinal_position"
+    )
+    with (
+        duckdb.connect(str(duck_warehouse), read_only=True) as duck,
+        duckdb.connect(str(spark_warehouse), read_only=True) as spark,
+    ):
+        for mart in PUBLIC_MARTS:
+            assert duck.execute(columns, [mart]).fetchall() == spark.execute(columns, [mart]).fetchall(), mart
+            _assert_same(
+                mart, duck.execute(f"select * from main.{mart}").df(), spark.execute(f"select * from main.{mart}").df()
+            )
+    files = {
+        root: sorted(p.relative_to(root / "exports") for p in (root / "exports").rglob("*") if p.is_file())
+        for root in (spark_root, duck_root)
+    }
+    assert files[spark_root] == files[duck_root]
+    for mart in PUBLIC_MARTS:
+        parquet = [
+            duckdb.sql(f"select * from read_parquet('{root / 'exports' / 'parquet' / mart}.parquet')").df()
+            for root in (duck_root, spark_root)
+        ]
+        _assert_same(f"{mart}.parquet", *parquet)
+    number = re.compile(r'data-value="([^"]*)"')
+    for lang in ("en", "ru"):
+        duck_page, spark_page = (
+            (root / "output" / "report" / f"report_{lang}.html").read_text(encoding="utf-8").split("<footer>")[0]
+            for root in (duck_root, spark_root)
+        )
+        # every figure the report shows carries its exact value: equal to 1e-9 relative (sums in another order)
+        assert number.sub("", duck_page) == number.sub("", spark_page), f"report_{lang}.html differs"
+        duck_values, spark_values = (number.findall(page) for page in (duck_page, spark_page))
+        assert len(duck_values) == len(spark_values) > 50
+        for left, right in zip(duck_values, spark_values, strict=True):
+            try:
+                assert float(left) == pytest.approx(float(right), rel=1e-9, abs=1e-12), (lang, left, right)
+            except ValueError:
+                assert left == right, (lang, left, right)

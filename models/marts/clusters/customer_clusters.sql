@@ -77,7 +77,8 @@ numbered as (
     select
         extract,
         centre_index,
-        row_number() over (partition by extract order by count(*) desc, centre_index) as cluster_id
+        -- bigint on every engine (Spark's row numbers are int)
+        cast(row_number() over (partition by extract order by count(*) desc, centre_index) as bigint) as cluster_id
 
     from nearest
     group by extract, centre_index

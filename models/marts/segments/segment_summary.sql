@@ -130,9 +130,10 @@ final as (
         coalesce(definitions.description_ru, 'Клиенты, к которым не подходит ни одно правило схемы')
             as segment_description_ru,
         measured.churn_rate / nullif(measured.bank_churn_rate, 0) as lift,
-        rank() over (
+        -- bigint on every engine (Spark's ranks are int)
+        cast(rank() over (
             partition by measured.extract, measured.scheme order by measured.excess_churners desc
-        ) as priority_rank
+        ) as bigint) as priority_rank
 
     from measured
     left join definitions

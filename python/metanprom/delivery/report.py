@@ -140,9 +140,11 @@ QUERIES = {
     "('age_band', 'credit_score_band', 'balance_band', 'estimated_salary_band', 'city', 'gender') "
     "order by extract desc, feature, value_order",
     "segments": "select * from segment_summary where segment_id <> 'unassigned' "
-    "order by extract desc, scheme, priority_rank",
+    "order by extract desc, scheme, priority_rank, segment_id",
     "hypotheses": "select * from hypothesis_results order by extract desc, family, hypothesis_id",
-    "quality": "select * from data_quality_summary where not success order by extract desc, severity",
+    # a total order: every engine gives the same page
+    "quality": "select * from data_quality_summary where not success "
+    "order by extract desc, severity, gate, check_name, column_name",
 }
 #: The features drawn as small multiples of churn by value.
 CHART_FEATURES = ["age_band", "credit_score_band", "balance_band", "estimated_salary_band", "city", "gender"]
