@@ -10,7 +10,6 @@ first; dbt runs in this process through its programmatic interface
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
 import json
@@ -20,13 +19,20 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from metanprom.ingest.formats import FORMATS
 from metanprom.ingest.inputs import InputError, prepare_input
-from metanprom.settings import PROJECT_DIR, QUALITY_RESULTS_ENV, WAREHOUSE_ENV, extract_path_env, warehouse_path
+from metanprom.settings import (
+    PROJECT_DIR,
+    QUALITY_RESULTS_ENV,
+    WAREHOUSE_ENV,
+    extract_path_env,
+    scoped_environment,
+    warehouse_path,
+)
 
 #: The dbt targets a run builds on (profiles.yml): DuckDB, the default, and Apache Spark.
 TARGETS = ("dev", "spark")
@@ -97,7 +103,7 @@ def run_dbt(
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     try:
-        with _environment({**dbt_environment(warehouse), **(env or {})}):
+        with scoped_environment({**dbt_environment(warehouse), **(env or {})}):
             outcome = dbtRunner().invoke(command)
     finally:
         _close_dbt_duckdb()
@@ -113,21 +119,6 @@ def run_dbt(
         log = PROJECT_DIR / "logs" / "dbt.log"
         raise DbtFailure(f"dbt {args[0]} failed (full log: {log}):\n{detail.strip(chr(10))}")
     return results
-
-
-@contextlib.contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
-    """These environment variables for the block only (dbt in this process reads them)."""
-    saved = {key: os.environ.get(key) for key in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _close_dbt_duckdb() -> None:
@@ -276,7 +267,7 @@ def _build_on_spark(
     from metanprom.spark_step import SparkError, build_on_spark, copy_marts
 
     try:
-        with _environment({**dbt_env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
+        with scoped_environment({**dbt_env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
             built = build_on_spark(log=lambda message: log(f"  {message}"), dbt_vars=dbt_vars)
             if built.left_out:
                 raise DbtFailure(f"no Python step on Spark for {', '.join(built.left_out)}: nothing was swapped in")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +61,19 @@ def output_dir() -> Path:
     """Where exports and reports go: $METANPROM_OUTPUT_DIR, else output/ in the project."""
     configured = os.environ.get(OUTPUT_ENV)
     return Path(configured).resolve() if configured else PROJECT_DIR / "output"
+
+
+@contextlib.contextmanager
+def scoped_environment(variables: dict[str, str]) -> Iterator[None]:
+    """These environment variables for the block only (dbt in this process, and every process started inside
+    the block, read them); the previous values, or their absence, come back after it."""
+    saved = {key: os.environ.get(key) for key in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from metanprom.settings import MEMORY_LIMIT_ENV, OUTPUT_ENV, PROJECT_DIR, extract_path_env
+from metanprom.settings import MEMORY_LIMIT_ENV, OUTPUT_ENV, PROJECT_DIR, extract_path_env, scoped_environment
 
 #: The marts that hold the figures the baseline computes (read and clean the extract, the churn portrait, churn
 #: by feature, the segments' counts, the registry's hypothesis tests), with everything they are built from.
@@ -350,25 +350,19 @@ def main(sizes: list[int], out_dir: Path, work_dir: Path | None = None) -> Path:
     # every stage's process inherits the budget, and writes its exports and reports into the scratch folder,
     # never over a user's output/
     scoped = {MEMORY_LIMIT_ENV: MEMORY_BUDGET, OUTPUT_ENV: str(work / "output")}
-    previous = {key: os.environ.get(key) for key in scoped}
-    os.environ.update(scoped)
     try:
-        for rows in sizes:
-            print(f"bench: {rows:,} rows ...", flush=True)
-            result = bench_size(rows, work)
-            results.append(result)
-            for name, stage in result["stages"].items():
-                print(f"  {name:<26}{stage['seconds']:>9.1f} s{stage['peak_mib']:>9.0f} MiB", flush=True)
-            for name, value in ratios(result).items():
-                print(f"  {name:<26}{value:>9.2f}", flush=True)
-            for leftover in work.glob(f"*_{rows}.*"):
-                leftover.unlink()
+        with scoped_environment(scoped):
+            for rows in sizes:
+                print(f"bench: {rows:,} rows ...", flush=True)
+                result = bench_size(rows, work)
+                results.append(result)
+                for name, stage in result["stages"].items():
+                    print(f"  {name:<26}{stage['seconds']:>9.1f} s{stage['peak_mib']:>9.0f} MiB", flush=True)
+                for name, value in ratios(result).items():
+                    print(f"  {name:<26}{value:>9.2f}", flush=True)
+                for leftover in work.glob(f"*_{rows}.*"):
+                    leftover.unlink()
     finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         if work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
