@@ -157,7 +157,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from metanprom.devtools import bench
 
-    bench.main(args.sizes, Path(args.out) if args.out else bench.DEFAULT_OUT, Path(args.work) if args.work else None)
+    out = Path(args.out) if args.out else bench.DEFAULT_OUT
+    bench.main(args.sizes, out, Path(args.work) if args.work else None, spark=args.spark)
     return 0
 
 
@@ -294,6 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000, 10_000_000])
     bench.add_argument("--out", metavar="DIR", help="where BENCHMARKS.md and benchmarks.json go (default: the project)")
     bench.add_argument("--work", metavar="DIR", help="scratch directory for extracts and warehouses")
+    bench.add_argument(
+        "--spark", action="store_true", help="also build on local Spark (metanprom spark-build) at each size"
+    )
     bench.set_defaults(func=_cmd_bench)
 
     cal = sub.add_parser(

@@ -12,7 +12,7 @@ from metanprom.devtools import bench
 
 @pytest.mark.integration
 def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None:
-    md = bench.main([2_000], tmp_path / "out", tmp_path / "work")
+    md = bench.main([2_000], tmp_path / "out", tmp_path / "work", spark=True)
     data = json.loads((tmp_path / "out" / "benchmarks.json").read_text(encoding="utf-8"))
     assert data["machine"]["cores"] >= 1
     (result,) = data["results"]
@@ -56,6 +56,12 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
     assert "## Targets at 2,000 rows" in text
     assert "| metanprom run at 2,000 rows, seconds |" in text
     assert result["pipeline"]["dbt_totals"]["model"]["nodes"] > 0
+    # the build on local Spark: a JVM beside Python, so hundreds of MiB; its row and its ratio to DuckDB's build
+    spark = stages[bench.STAGE_SPARK]
+    assert spark["seconds"] > 0 and spark["peak_mib"] > 200
+    build = result["pipeline"]["seconds"]["dbt build"]
+    row = f"| 2,000 | {spark['seconds']:.1f} | {spark['peak_mib']:.0f} | {build:.1f} | {spark['seconds'] / build:.1f} |"
+    assert "## Spark" in text and row in text
 
 
 def test_peak_memory_adds_up_processes_that_run_side_by_side() -> None:

@@ -170,8 +170,41 @@ def machine() -> dict[str, Any]:
     }
 
 
-def bench_size(rows: int, work: Path, seed: int = 0) -> dict[str, Any]:
-    """Every stage at one size."""
+#: The Spark stage's name: `metanprom spark-build` (dbt on local Spark with the Python step) on the same extract.
+STAGE_SPARK = "spark-build (local Spark)"
+
+
+SPARK_SECTION_HEAD = [
+    "",
+    "## Spark",
+    "",
+    f"`{STAGE_SPARK}`: `metanprom spark-build` on the same extract, on a local Spark in one JVM with the",
+    "machine's cores (dbt-spark's session method): seeds, every SQL model, the Python steps and every data and",
+    "unit test, as `dbt build` does inside `metanprom run` on DuckDB (no gates, exports or report).",
+    "",
+    "| rows | Spark build, seconds | peak MiB | DuckDB's dbt build, seconds | Spark ÷ DuckDB |",
+    "|---:|---:|---:|---:|---:|",
+]
+SPARK_ON_A_CLUSTER = [
+    "",
+    "What changes on a cluster (by design; measured here only on one machine):",
+    "",
+    "- Shuffles: every aggregate over the customers (`int_churn_by_value`, `int_segment_cells`,",
+    "  `int_segment_counts`, `int_extract_churn_rates`, `dashboard_customers`, the portraits), the duplicate-key",
+    "  window of `int_customers_validated`, the per-extract top-N of `int_customers_sampled` and of the",
+    "  hypotheses' samples, and each hypothesis' value counts. Mann-Whitney's ranks run one window without a",
+    "  partition over a hypothesis' distinct values: one task, as many rows as distinct values (money values:",
+    "  up to the number of customers), the one step that does not spread over a cluster.",
+    "- Collected to the driver, whatever the number of customers: the Python steps' small tables (aggregates",
+    "  bounded by the features' values), `int_customers_sampled` (50,000 customers per extract), each",
+    "  hypothesis' few sufficient statistics and fixed samples (at most 200,000 values). At 100 million or",
+    "  1 billion customers that is the same few megabytes; `metanprom run --target spark` alone copies the",
+    "  customer-level marts to the machine it runs on (hundreds of bytes a customer: tens of GB at 100 million).",
+]
+
+
+def bench_size(rows: int, work: Path, seed: int = 0, spark: bool = False) -> dict[str, Any]:
+    """Every stage at one size; with `spark`, the whole build on local Spark too (STAGE_SPARK)."""
     python = sys.executable
     metanprom = str(Path(sys.executable).parent / "metanprom")
     extract = work / f"bank_scrooge_{rows}.csv"
@@ -202,6 +235,8 @@ def bench_size(rows: int, work: Path, seed: int = 0) -> dict[str, Any]:
     )
     stages["hypotheses (read back)"] = _peak_of([metanprom, "hypotheses", "--warehouse", str(warehouse)])
     stages[STAGE_SAME_ANALYSIS] = same_analysis(extract, work / f"same_{rows}.duckdb")
+    if spark:
+        stages[STAGE_SPARK] = spark_build(extract, work / f"spark_{rows}")
     detail = json.loads(timings.read_text(encoding="utf-8"))
     for item in stages.values():
         item.pop("stdout", None)
@@ -222,6 +257,21 @@ def same_analysis(extract: Path, warehouse: Path) -> dict[str, Any]:
             leftover.unlink(missing_ok=True)
 
 
+def spark_build(extract: Path, folder: Path) -> dict[str, Any]:
+    """`metanprom spark-build` on `extract` (every model and test; the Python steps) on a local Spark of all the
+    machine's cores, its tables and metastore under `folder` (removed afterwards)."""
+    env = {
+        extract_path_env("bank_scrooge"): str(extract),
+        "METANPROM_SPARK_DIR": str(folder / "spark"),
+        "DBT_TARGET_PATH": str(folder / "target"),
+        "DBT_LOG_PATH": str(folder / "logs"),
+    }
+    try:
+        return _peak_of([str(Path(sys.executable).parent / "metanprom"), "spark-build"], env=env)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def ratios(result: dict[str, Any]) -> dict[str, float]:
     stages, detail = result["stages"], result["pipeline"]
     floor = stages["floor (DuckDB alone)"]
@@ -236,7 +286,7 @@ def ratios(result: dict[str, Any]) -> dict[str, float]:
         # reported beside the target, which is judged against pandas
         "Polars baseline / same analysis": stages["Polars baseline"]["seconds"]
         / stages[STAGE_SAME_ANALYSIS]["seconds"],
-        "peak GiB": max(stages[name]["peak_mib"] for name in stages if name not in PEERS) / 1024,
+        "peak GiB": max(stages[name]["peak_mib"] for name in stages if name not in (*PEERS, STAGE_SPARK)) / 1024,
     }
 
 
@@ -322,6 +372,16 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
             lines.append(f"- {name}: ×{growth:.1f}")
         build_growth = b["pipeline"]["seconds"]["dbt build"] / a["pipeline"]["seconds"]["dbt build"]
         lines.append(f"- dbt build inside the run: ×{build_growth:.1f}")
+    with_spark = [r for r in results if STAGE_SPARK in r["stages"]]
+    if with_spark:
+        lines += SPARK_SECTION_HEAD
+        for r in with_spark:
+            spark_seconds, build = r["stages"][STAGE_SPARK]["seconds"], r["pipeline"]["seconds"]["dbt build"]
+            lines.append(
+                f"| {r['rows']:,} | {spark_seconds:.1f} | {r['stages'][STAGE_SPARK]['peak_mib']:.0f} | {build:.1f} | "
+                f"{spark_seconds / build:.1f} |"
+            )
+        lines += SPARK_ON_A_CLUSTER
     lines += ["", f"## Where dbt's time goes at {largest['rows']:,} rows (slowest nodes)", ""]
     totals = largest["pipeline"].get("dbt_totals", {})
     if totals:
@@ -342,7 +402,7 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(sizes: list[int], out_dir: Path, work_dir: Path | None = None) -> Path:
+def main(sizes: list[int], out_dir: Path, work_dir: Path | None = None, spark: bool = False) -> Path:
     info = machine()
     results = []
     work = Path(work_dir or tempfile.mkdtemp(prefix="metanprom-bench-"))
@@ -354,7 +414,7 @@ def main(sizes: list[int], out_dir: Path, work_dir: Path | None = None) -> Path:
         with scoped_environment(scoped):
             for rows in sizes:
                 print(f"bench: {rows:,} rows ...", flush=True)
-                result = bench_size(rows, work)
+                result = bench_size(rows, work, spark=spark)
                 results.append(result)
                 for name, stage in result["stages"].items():
                     print(f"  {name:<26}{stage['seconds']:>9.1f} s{stage['peak_mib']:>9.0f} MiB", flush=True)
