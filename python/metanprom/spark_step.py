@@ -87,10 +87,6 @@ class ThriftSql:
             cursor.execute(sql)
 
 
-#: Spark SQL's types as DuckDB's (what the statistics check a relation's column types against).
-_DUCKDB_TYPES = {"boolean": "boolean", "string": "varchar", "int": "integer", "bigint": "bigint", "double": "double"}
-
-
 class SqlRelation:
     """A relation on Spark with the part of DuckDB's relational API the statistics use (`filter`, `project`,
     `query`, `set_alias`, `materialize`, `fetchall`, `fetchnumpy`, `types`): each call composes SQL, which Spark
@@ -166,10 +162,7 @@ class SqlRelation:
     def types(self) -> list[Any]:
         import duckdb
 
-        return [
-            duckdb.sqltype(_DUCKDB_TYPES.get(kind, "double" if kind.startswith("decimal") else kind))
-            for _, kind in self._described()
-        ]
+        return [duckdb.sqltype(_duckdb_type(kind)) for _, kind in self._described()]
 
 
 def connect() -> SparkSql:
@@ -346,7 +339,8 @@ def build_on_spark(
     return build
 
 
-#: Spark SQL's column types as DuckDB's, for the copy of the marts (anything else is kept as text).
+#: Spark SQL's column types as DuckDB's: a Spark relation's types for the statistics, and the copy of the marts
+#: (anything else is kept as text).
 _COPY_TYPES = {
     "boolean": "boolean", "tinyint": "tinyint", "smallint": "smallint", "int": "integer", "bigint": "bigint",
     "float": "float", "double": "double", "string": "varchar", "date": "date", "timestamp": "timestamp",
