@@ -88,32 +88,60 @@ def _cmd_hypotheses(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from metanprom.ingest import check_results, quality
+    from metanprom.ingest.gate_sql import is_uri
     from metanprom.ingest.inputs import prepare_input
     from metanprom.settings import PROJECT_DIR, output_dir
 
+    on_spark = args.target == "spark"
     docs = quality.fresh_docs_dir(Path(args.docs) if args.docs else output_dir() / "data_docs")
     work = Path(tempfile.mkdtemp(prefix="metanprom-check-"))
     try:
-        files = {}
+        files: dict[str, Path | str] = {}
         for name in FORMATS:
             given = getattr(args, name)
-            files[name] = (
-                prepare_input(Path(given), name, work).path if given else PROJECT_DIR / "seeds" / f"{name}.csv"
-            )
+            if given and is_uri(given) and not on_spark:
+                raise InputError(f"{given}: a URI is read by Spark where it lies; check it with --target spark")
+            if given and not is_uri(given):
+                files[name] = prepare_input(Path(given), name, work).path
+            else:
+                files[name] = given or PROJECT_DIR / "seeds" / f"{name}.csv"
         context = quality.gx_context(docs)
-        results, rows = quality.check_raw(files, context=context)
-        warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
-        if warehouse.exists() and not args.raw_only:
-            results += quality.check_marts(
-                warehouse, rows if not any(getattr(args, n) for n in FORMATS) else None, context=context
-            )
-        elif not args.raw_only:
-            print(f"(no warehouse at {warehouse}: only the raw extracts were checked)")
+        given_any = any(getattr(args, n) for n in FORMATS)
+        if on_spark:
+            results = _check_on_spark(files, context, args.raw_only, given_any)
+        else:
+            results, rows = quality.check_raw(files, context=context)
+            warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
+            if warehouse.exists() and not args.raw_only:
+                results += quality.check_marts(warehouse, rows if not given_any else None, context=context)
+            elif not args.raw_only:
+                print(f"(no warehouse at {warehouse}: only the raw extracts were checked)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(check_results.results_text(results))
     print(f"Data Docs: {docs / 'index.html'}")
     return 1 if check_results.failed(results, "error") else 0
+
+
+def _check_on_spark(files: dict[str, Path | str], context, raw_only: bool, given_any: bool) -> list:
+    """`metanprom check --target spark`: the extracts read by Spark, and the marts of the last Spark build (in
+    $METANPROM_SPARK_DIR, or on the Thrift server), read where they are."""
+    from metanprom.ingest import quality
+    from metanprom.ingest.gate_sql import SparkGate
+    from metanprom.spark_step import SparkError, mart_relations, open_sql, parse_manifest
+
+    try:
+        sql = open_sql()
+        results, rows = quality.check_raw(files, context=context, engine=SparkGate(sql))
+        if raw_only:
+            return results
+        marts = SparkGate(sql, mart_relations(parse_manifest()))
+        if "customers" not in marts.marts():
+            print("(no marts on Spark yet, `metanprom spark-build` makes them: only the raw extracts were checked)")
+            return results
+        return results + quality.check_marts(None, rows if not given_any else None, context=context, engine=marts)
+    except SparkError as error:
+        raise pipeline.PipelineError(str(error)) from error
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -262,6 +290,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--warehouse", metavar="PATH", help="also check this warehouse's marts (default: the built one)")
     check.add_argument("--raw-only", action="store_true", help="check the extracts only")
     check.add_argument("--docs", metavar="DIR", help="where Data Docs go (default: output/data_docs)")
+    check.add_argument(
+        "--target",
+        choices=pipeline.TARGETS,
+        default="dev",
+        help="where the checks run: dev (DuckDB: the files, and the warehouse file's marts) or spark (Spark reads "
+        "the files, or hdfs:// and s3a:// URIs, in place, and checks the marts of the last Spark build)",
+    )
     check.set_defaults(func=_cmd_check)
 
     exp = sub.add_parser("export", help="write every public mart as Tableau .hyper, DuckDB, Parquet and CSV")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from metanprom.ingest.formats import FORMATS
+from metanprom.ingest.gate_sql import is_uri
 from metanprom.ingest.inputs import InputError, prepare_input
 from metanprom.settings import (
     PROJECT_DIR,
@@ -189,10 +190,20 @@ def build(
     dbt_env: dict[str, str] = {}
     prepared_dir = target.parent / ".inputs"
     started = time.perf_counter()
+    on_spark = dbt_target == "spark"
     for name in FORMATS:
         path = inputs.get(name)
         if path is None:
             result.inputs[name] = "shipped sample (seeds/)"
+            continue
+        if is_uri(path):
+            if not on_spark:
+                raise InputError(
+                    f"{path}: a URI is read by Spark where it lies; run with --target spark, or give a local file"
+                )
+            # read by Spark in place: no local copy to normalise; the raw gate on Spark checks its header
+            dbt_env[extract_path_env(name)] = str(path)
+            result.inputs[name] = f"{path} (read by Spark in place)"
             continue
         prepared = prepare_input(Path(path), name, prepared_dir)
         dbt_env[extract_path_env(name)] = str(prepared.path)
@@ -203,12 +214,14 @@ def build(
     # reports their results (stg_quality__raw_checks) reads the file they were written to.
     from metanprom.ingest import check_results, quality
 
-    files = {name: Path(dbt_env.get(extract_path_env(name), PROJECT_DIR / "seeds" / f"{name}.csv")) for name in FORMATS}
-    log("checking the raw extracts ...")
+    files = {name: dbt_env.get(extract_path_env(name)) or PROJECT_DIR / "seeds" / f"{name}.csv" for name in FORMATS}
+    log(f"checking the raw extracts{' on Spark' if on_spark else ''} ...")
     started = time.perf_counter()
     gx_context = quality.gx_context(None)
     try:
-        raw_results, raw_rows = quality.check_raw(files, context=gx_context)
+        raw_results, raw_rows = quality.check_raw(
+            files, context=gx_context, engine=_spark_gate(dbt_vars, dbt_env) if on_spark else None
+        )
     except quality.UnreadableExtractError as error:
         raise QualityGateError(str(error)) from error
     result.quality += raw_results
@@ -228,9 +241,10 @@ def build(
     started = time.perf_counter()
     dbt_path, link_dir = _path_dbt_duckdb_reads(building)
     try:
-        if dbt_target == "spark":
-            log(f"building on Spark (metanprom spark-build), then copying the public marts into {building.name} ...")
-            _build_on_spark(building, dbt_vars, dbt_env, log)
+        built = None
+        if on_spark:
+            log("building on Spark (metanprom spark-build) ...")
+            built = _build_on_spark(dbt_vars, dbt_env, log)
         else:
             log(f"building the warehouse with dbt build into {building.name} ...")
             nodes = run_dbt(["build"], dbt_path, dbt_vars, dbt_env)
@@ -238,15 +252,24 @@ def build(
         result.seconds["dbt build"] = time.perf_counter() - started
         log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")
 
-        # Gate 2: Great Expectations on the public marts, before the new warehouse replaces the old.
+        # Gate 2: Great Expectations on the public marts, where they were built, before the new warehouse
+        # replaces the old.
         started = time.perf_counter()
-        log("checking the public marts (Great Expectations) ...")
-        mart_results = quality.check_marts(building, raw_rows, context=gx_context)
+        log(f"checking the public marts{' on Spark' if on_spark else ''} (Great Expectations) ...")
+        if built is not None:
+            mart_results = _spark_mart_gate(built, raw_rows, gx_context)
+        else:
+            mart_results = quality.check_marts(building, raw_rows, context=gx_context)
         result.quality += mart_results
         result.seconds["quality gates: marts"] = time.perf_counter() - started
         errors = check_results.failed(mart_results, "error")
         if errors:
             raise QualityGateError("mart checks failed:\n" + check_results.results_text(errors))
+        if built is not None:
+            started = time.perf_counter()
+            log(f"copying the public marts from Spark into {building.name} ...")
+            _copy_from_spark(built, building)
+            result.seconds["copy marts from Spark"] = time.perf_counter() - started
     except BaseException:
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
@@ -258,20 +281,52 @@ def build(
     return result
 
 
-def _build_on_spark(
-    building: Path, dbt_vars: dict[str, object], dbt_env: dict[str, str], log: Callable[[str], None]
-) -> None:
-    """The project built on Spark (seeds, SQL models, the Python steps, every data and unit test), then its
-    public marts copied into `building`. Raises DbtFailure naming what failed."""
-    from metanprom.delivery.export import PUBLIC_MARTS
-    from metanprom.spark_step import SparkError, build_on_spark, copy_marts
+def _spark_gate(dbt_vars: dict[str, object], dbt_env: dict[str, str]):
+    """The raw gate's engine on the spark target: Spark, through the session dbt opens with the profile's
+    settings (or the Thrift server)."""
+    from metanprom.ingest.gate_sql import SparkGate
+    from metanprom.spark_step import SparkError, open_sql
+
+    try:
+        with scoped_environment({**dbt_env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
+            return SparkGate(open_sql(dbt_vars))
+    except SparkError as error:
+        raise DbtFailure(str(error)) from error
+
+
+def _build_on_spark(dbt_vars: dict[str, object], dbt_env: dict[str, str], log: Callable[[str], None]):
+    """The project built on Spark (seeds, SQL models, the Python steps, every data and unit test). Raises
+    DbtFailure naming what failed."""
+    from metanprom.spark_step import SparkError, build_on_spark
 
     try:
         with scoped_environment({**dbt_env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
             built = build_on_spark(log=lambda message: log(f"  {message}"), dbt_vars=dbt_vars)
-            if built.left_out:
-                raise DbtFailure(f"no Python step on Spark for {', '.join(built.left_out)}: nothing was swapped in")
-            copy_marts(built, PUBLIC_MARTS, building)
+    except SparkError as error:
+        raise DbtFailure(str(error)) from error
+    if built.left_out:
+        raise DbtFailure(f"no Python step on Spark for {', '.join(built.left_out)}: nothing was swapped in")
+    return built
+
+
+def _spark_mart_gate(built, raw_rows: dict[str, int], gx_context) -> list:
+    """The mart gate on the marts a Spark build made, read where they are."""
+    from metanprom.ingest import quality
+    from metanprom.ingest.gate_sql import SparkGate
+    from metanprom.spark_step import connect, mart_relations
+
+    return quality.check_marts(
+        None, raw_rows, context=gx_context, engine=SparkGate(connect(), mart_relations(built.manifest))
+    )
+
+
+def _copy_from_spark(built, building: Path) -> None:
+    """The public marts of a Spark build copied into `building`, for the exports and the report."""
+    from metanprom.delivery.export import PUBLIC_MARTS
+    from metanprom.spark_step import SparkError, copy_marts
+
+    try:
+        copy_marts(built, PUBLIC_MARTS, building)
     except SparkError as error:
         raise DbtFailure(str(error)) from error
 

@@ -1,17 +1,20 @@
-"""`dbt build` on Spark with the Python step in place of the dbt Python models.
+"""The Python step: the project's dbt Python models computed on Spark, and `dbt build` on Spark with it.
 
 dbt-spark runs Python models only on Databricks. On Spark (the `spark` target of
-profiles.yml), this module builds the project in waves: dbt builds everything
-that does not depend on a Python model; then, for each Python model whose inputs
-are built, the Python step reads its inputs from Spark, runs the same function
-dbt runs on DuckDB (`metanprom.statistics.steps`), writes the rows back as
-`<model>__step_<run>`, and dbt builds the model (the `python_step`
-materialization turns those rows into its table, then its tests run) and
-everything downstream that waits on nothing else.
+profiles.yml) a Python model is materialized `python_step`
+(macros/spark/python_step.sql): dbt submits its Python step through the dbt plugin
+dbt_metanprom (python/dbt_metanprom), which calls `run_step`: it reads the model's
+inputs from Spark, runs the same function dbt runs on DuckDB
+(`metanprom.statistics.steps`), and writes the rows back as `<model>__step_<run>`;
+the materialization turns those rows into the model's table, then its tests and
+everything downstream run in dbt. So `dbt build --target spark` builds the whole
+project; `build_on_spark` (`metanprom spark-build`) is that build, reporting which
+steps ran and leaving out a Python model that has no step yet.
 
 The step reaches Spark the way dbt does, from the same profile settings: with
 the `session` method it is the SparkSession dbt runs in this process; with
-`thrift`, a PyHive connection to the same Thrift server.
+`thrift`, a PyHive connection to the same Thrift server. The quality gates on
+Spark (metanprom.ingest.gate_sql) use the same connection.
 """
 
 from __future__ import annotations
@@ -175,6 +178,29 @@ def connect() -> SparkSql:
     raise SparkError(f"METANPROM_SPARK_METHOD={method!r}: the Python step knows `session` and `thrift`")
 
 
+def open_sql(dbt_vars: dict[str, object] | None = None) -> SparkSql:
+    """The step's way to Spark before anything is built (the quality gate on the raw extracts): with the `session`
+    method, dbt opens the session first (macro `open_connection`), so it has the profile's settings (warehouse
+    folder, metastore, driver memory), which a session made here first would fix for dbt too."""
+    if os.environ.get("METANPROM_SPARK_METHOD", "session") == "session":
+        _invoke(["run-operation", "open_connection"], "gate", dbt_vars)
+    return connect()
+
+
+def parse_manifest(run: str = "parse", dbt_vars: dict[str, object] | None = None) -> Any:
+    """dbt's manifest of the project on the spark target (`dbt parse`): where each model's relation is."""
+    return _invoke(["parse"], run, dbt_vars)
+
+
+def mart_relations(manifest: Any) -> dict[str, str]:
+    """Each model's relation on Spark, by model name, from dbt's manifest."""
+    return {
+        node.name: node.relation_name
+        for node in manifest.nodes.values()
+        if node.resource_type == "model" and node.relation_name
+    }
+
+
 def spark_string(text: str) -> str:
     """A Spark SQL string literal: backslashes and quotes escaped (Spark reads backslash escapes)."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -261,16 +287,19 @@ def _invoke(args: list[str], run: str, dbt_vars: dict[str, object] | None = None
     return outcome.result
 
 
-def _ancestors(manifest: Any, unique_id: str) -> set[str]:
-    seen: set[str] = set()
-    stack = list(manifest.nodes[unique_id].depends_on.nodes)
-    while stack:
-        parent = stack.pop()
-        if parent in seen or parent not in manifest.nodes:
-            continue
-        seen.add(parent)
-        stack.extend(getattr(manifest.nodes[parent].depends_on, "nodes", []))
-    return seen
+def run_step(
+    sql: SparkSql, step: Any, schema: str, relations: dict[str, str], config: dict[str, Any], target: str
+) -> None:
+    """One Python model computed by its step (`metanprom.statistics.steps.Step`) from its inputs on Spark
+    (`relations`: input name -> relation), its rows written to the table `target`. A step that declares
+    `relations` reads its inputs where they are (its statistics run as Spark SQL on them, in `schema`, where its
+    queries name the marts' tables as the model does); the others read theirs into pandas."""
+    if step.relations:
+        sql.execute(f"use {schema}")
+        inputs = {name: SqlRelation(sql, f"select * from {relations[name]}", name) for name in step.inputs}
+    else:
+        inputs = {name: sql.query(f"select * from {relations[name]}") for name in step.inputs}
+    write_table(sql, target, step.compute(inputs, config))
 
 
 def build_on_spark(
@@ -279,8 +308,9 @@ def build_on_spark(
     log: Callable[[str], None] = print,
     dbt_vars: dict[str, object] | None = None,
 ) -> SparkBuild:
-    """Build the project on Spark, the Python models by the Python step; `selection`: more dbt arguments for
-    every wave (e.g. ["--exclude", "resource_type:unit_test"]).
+    """`dbt build --target spark` of the project, the Python models computed by their Python step (which the
+    `python_step` materialization submits through the dbt plugin dbt_metanprom); `selection`: more dbt arguments
+    (e.g. ["--exclude", "resource_type:unit_test"]).
 
     A Python model without a step (`metanprom.statistics.steps.STEPS`) is left out with everything downstream
     of it, and named in the result's `left_out`.
@@ -292,48 +322,21 @@ def build_on_spark(
 
     steps = STEPS if steps is None else steps
     build = SparkBuild(run=uuid.uuid4().hex[:12])
-    extra = list(selection)
-    manifest = _invoke(["parse"], build.run, dbt_vars)
-    build.manifest = manifest
-    python_models = {
-        uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model" and node.language == "python"
-    }
-    ancestors = {uid: _ancestors(manifest, uid) for uid in python_models}
-    pending = set(python_models)
-    build.left_out = sorted(python_models[uid].name for uid in pending if python_models[uid].name not in steps)
-
-    def wave(select: list[str]) -> None:
-        waiting = [f"{python_models[uid].name}+" for uid in pending]
-        result = _invoke(["build", *select, *(["--exclude", *waiting] if waiting else []), *extra], build.run, dbt_vars)
-        for r in getattr(result, "results", None) or []:
-            build.statuses[r.node.unique_id] = str(r.status)
-
-    log("dbt build --target spark: everything upstream of the Python models ...")
-    wave([])
-    sql: SparkSql | None = None
-    while True:
-        ready = sorted(
-            (uid for uid in pending if python_models[uid].name in steps and not (ancestors[uid] & pending)),
-            key=lambda uid: python_models[uid].name,
-        )
-        if not ready:
-            break
-        sql = sql or connect()
-        for uid in ready:
-            node = python_models[uid]
-            step = steps[node.name]
-            log(f"Python step: {node.name} ...")
-            relations = {manifest.nodes[parent].name: manifest.nodes[parent].relation_name for parent in ancestors[uid]}
-            if step.relations:  # read where they are: the statistics run as Spark SQL on them
-                sql.execute(f"use {node.schema}")  # the step's queries name the marts' tables as the model does
-                inputs = {name: SqlRelation(sql, f"select * from {relations[name]}", name) for name in step.inputs}
-            else:
-                inputs = {name: sql.query(f"select * from {relations[name]}") for name in step.inputs}
-            frame = step.compute(inputs, dict(node.config.to_dict()))
-            write_table(sql, f"{node.schema}.{node.alias}__step_{build.run}", frame)
-            build.steps.append(node.name)
-            pending.discard(uid)
-            wave(["--select", f"{node.name}+"])
+    build.manifest = parse_manifest(build.run, dbt_vars)
+    python_models = sorted(
+        node.name
+        for node in build.manifest.nodes.values()
+        if node.resource_type == "model" and node.language == "python"
+    )
+    build.left_out = [name for name in python_models if name not in steps]
+    excluded = [f"{name}+" for name in build.left_out]
+    log("dbt build --target spark (the Python models by their Python step) ...")
+    result = _invoke(["build", *(["--exclude", *excluded] if excluded else []), *selection], build.run, dbt_vars)
+    for r in getattr(result, "results", None) or []:
+        build.statuses[r.node.unique_id] = str(r.status)
+        if r.node.resource_type == "model" and r.node.language == "python" and str(r.status) == "success":
+            build.steps.append(r.node.name)
+    build.steps.sort()
     if build.left_out:
         log("left out on Spark (no Python step yet, #13): " + ", ".join(build.left_out) + ", and what they feed")
     return build

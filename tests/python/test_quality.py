@@ -9,6 +9,7 @@ from conftest import real_extract
 
 from metanprom.cli import main
 from metanprom.ingest import check_results, quality, suites
+from metanprom.ingest.gate_sql import DuckDbGate
 from metanprom.settings import PROJECT_DIR
 
 
@@ -80,8 +81,6 @@ def test_great_expectations_validates_a_keyed_sample_of_a_large_file(monkeypatch
     not the engine's random sampling: the same rows on every run and every engine."""
     import hashlib
 
-    import duckdb
-
     from metanprom import project
     from metanprom.ingest.formats import FORMATS
 
@@ -89,10 +88,13 @@ def test_great_expectations_validates_a_keyed_sample_of_a_large_file(monkeypatch
     path = PROJECT_DIR / "seeds" / "bank_scrooge.csv"
     fmt = FORMATS["bank_scrooge"]
     seed = project.random_seed()
-    with duckdb.connect() as con:
-        present = quality._read(con, path, "bank_scrooge")
-        sample = quality._raw_sample(con, "bank_scrooge", present)
-        every = con.execute("select * from raw").df()
+    gate = DuckDbGate()
+    try:
+        relation, present = gate.read_raw(path, "bank_scrooge")
+        sample = quality._raw_sample(gate, relation, "bank_scrooge", present)
+        every = gate.query(f"select * from {relation}")
+    finally:
+        gate.close()
     ids, cities = fmt.raw("customer_id"), fmt.raw("city")
     digest = every[ids].fillna("") + "|" + every[cities].fillna("") + f"|{seed}"
     every["_md5"] = [hashlib.md5(text.encode()).hexdigest() for text in digest]
@@ -104,18 +106,19 @@ def test_great_expectations_validates_a_keyed_sample_of_a_large_file(monkeypatch
 def test_great_expectations_validates_a_keyed_sample_of_a_large_mart(shipped_warehouse: Path, monkeypatch) -> None:
     """customers: the first customers by sample order (a key in both extracts has one order: then by extract); a
     mart keyed by customer: the rows of those customers; another: the same rows on every call."""
-    import duckdb
-
     monkeypatch.setattr(quality, "GE_MAX_ROWS", 30)
-    with duckdb.connect(str(shipped_warehouse), read_only=True) as con:
-        first = con.execute(
+    gate = DuckDbGate(shipped_warehouse)
+    try:
+        chosen = gate.rows(
             "select extract, customer_key from customers order by sample_order, extract, customer_key limit 30"
         )
-        chosen = first.fetchall()
-        customers = quality._mart_sample(con, "customers", 10**6)
-        clusters = quality._mart_sample(con, "customer_clusters", 10**6)
-        dashboard = quality._mart_sample(con, "dashboard_customers", 10**6)
-        assert dashboard.equals(quality._mart_sample(con, "dashboard_customers", 10**6))
+        marts = gate.marts()
+        customers = quality._mart_sample(gate, marts["customers"], 10**6)
+        clusters = quality._mart_sample(gate, marts["customer_clusters"], 10**6)
+        dashboard = quality._mart_sample(gate, marts["dashboard_customers"], 10**6)
+        assert dashboard.equals(quality._mart_sample(gate, marts["dashboard_customers"], 10**6))
+    finally:
+        gate.close()
     assert list(zip(customers["extract"], customers["customer_key"], strict=True)) == chosen
     assert set(zip(clusters["extract"], clusters["customer_key"], strict=True)) == set(chosen)
     assert len(dashboard) == 30
@@ -127,12 +130,14 @@ def test_the_gates_connections_keep_to_the_memory_budget(monkeypatch, shipped_wa
 
     limits = []
 
+    limit = settings.limit_duckdb_memory
+
     def limit_and_record(con) -> None:
-        settings.limit_duckdb_memory(con)
+        limit(con)
         limits.append(con.execute("select current_setting('memory_limit')").fetchone()[0])
 
     monkeypatch.setenv(settings.MEMORY_LIMIT_ENV, "321MB")
-    monkeypatch.setattr(quality, "limit_duckdb_memory", limit_and_record)
+    monkeypatch.setattr(settings, "limit_duckdb_memory", limit_and_record)
     context = quality.gx_context(None)
     quality.check_raw({"bank_scrooge": PROJECT_DIR / "seeds" / "bank_scrooge.csv"}, context=context)
     quality.check_marts(shipped_warehouse, context=context)

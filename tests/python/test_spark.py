@@ -1,13 +1,14 @@
-"""The project on Apache Spark (`--target spark`: dbt-spark's session method, a local pyspark) builds what
-DuckDB builds, on the shipped sample.
+"""The project on Apache Spark (`--target spark`: dbt-spark's session method, a local pyspark) builds and checks
+what DuckDB builds and checks, on the shipped sample.
 
-`metanprom spark-build` builds the project on a local Spark: dbt builds the SQL models, seeds and tests;
-the Python step computes the Python models dbt-spark cannot run (it runs them only on Databricks): every
-one of them has a step (`metanprom.statistics.steps.STEPS`); a model without one would be left out with what
-it feeds, and the build would say so. Every public mart Spark builds (tables and views, read back through
-Spark) is
-compared with DuckDB's from a plain `dbt build`: the same columns, the same rows, whole numbers and text
-exact, other numbers equal to 1e-9 relative.
+A plain `dbt build --target spark` builds the project on a local Spark: dbt builds the SQL models, seeds and
+tests; the Python models, which dbt-spark runs only on Databricks, are computed by their Python step, which
+their materialization submits through the dbt plugin dbt_metanprom (every one of them has a step,
+`metanprom.statistics.steps.STEPS`). Every public mart Spark builds (tables and views, read back through Spark)
+is compared with DuckDB's from a plain `dbt build`: the same columns, the same rows, whole numbers and text
+exact, other numbers equal to 1e-9 relative. The quality gates on Spark (the files read by Spark, the marts
+checked where they are) report what they report on DuckDB; `metanprom run --target spark` delivers what it
+delivers on DuckDB.
 
 Needs pyspark and a Java 17+ runtime (`bash python/bootstrap.sh` installs both); without them the test is
 skipped, except in CI, where it fails.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -31,6 +33,8 @@ import pytest
 
 from metanprom.delivery.export import PUBLIC_MARTS
 from metanprom.devtools.generator import generate
+from metanprom.ingest import suites
+from metanprom.ingest.formats import FORMATS
 from metanprom.settings import PROJECT_DIR
 
 pytestmark = pytest.mark.integration
@@ -62,7 +66,9 @@ def _require_spark() -> None:
         pytest.skip(missing)
 
 
-def _dbt_build(root: Path, target: str, *selection: str, env: dict[str, str] | None = None) -> None:
+def _dbt_build(
+    root: Path, target: str, *selection: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`dbt build --target <target> <selection>` on the shipped seeds (or the files `env` names), with its
     warehouse (a DuckDB file, or a Spark warehouse folder), target and logs under `root`."""
     environment = {
@@ -82,6 +88,7 @@ def _dbt_build(root: Path, target: str, *selection: str, env: dict[str, str] | N
     ]  # fmt: skip
     done = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True)
     assert done.returncode == 0, f"dbt build --target {target} failed:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
+    return done
 
 
 @pytest.fixture(scope="module")
@@ -113,25 +120,15 @@ spark.stop()
 
 @pytest.fixture(scope="module")
 def spark_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """`metanprom spark-build` on the shipped seeds, then every public mart read back through Spark; the folder
-    of the marts' Parquet copies and the build's outcome."""
+    """A plain `dbt build --target spark` (dbt's own command line) on the shipped seeds, then every public mart
+    read back through Spark; the folder of the marts' Parquet copies and the build's outcome."""
     _require_spark()
     root = tmp_path_factory.mktemp("spark")
-    env = {
-        **os.environ,
-        "METANPROM_SPARK_DIR": str(root / "spark"),
-        "DBT_LOG_PATH": str(root / "logs"),
-        "DBT_TARGET_PATH": str(root / "target"),
-    }
-    for name in ("METANPROM_BANK_SCROOGE_PATH", "METANPROM_BANK_DATASET_PATH", "METANPROM_QUALITY_RESULTS_PATH"):
-        env.pop(name, None)
-    metanprom = Path(sys.executable).with_name("metanprom")
-    built = subprocess.run([str(metanprom), "spark-build"], cwd=root, env=env, capture_output=True, text=True)
-    assert built.returncode in (0, 2), f"metanprom spark-build failed:\n{built.stdout[-6000:]}\n{built.stderr[-4000:]}"
+    built = _dbt_build(root, "spark")
     read = subprocess.run(  # in `root`: Derby writes its derby.log into the folder Spark starts in
         [sys.executable, "-c", _READ_BACK, str(root / "spark"), str(root / "marts")],
         cwd=root,
-        env=env,
+        env={**os.environ, "METANPROM_SPARK_DIR": str(root / "spark")},
         capture_output=True,
     )
     assert read.returncode == 0, read.stderr[-3000:]
@@ -157,19 +154,19 @@ def _assert_same(mart: str, duck: pd.DataFrame, spark: pd.DataFrame) -> None:
             assert as_list == [None if pd.isna(v) else v for v in right.astype(object)], f"{mart}.{column} differs"
 
 
-def test_spark_build_runs_every_python_step_and_names_what_it_left_out(
+def test_a_plain_dbt_build_on_spark_runs_every_python_model_by_its_step(
     spark_build: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
+    """dbt-spark runs Python models only on Databricks; with the dbt plugin dbt_metanprom, a plain `dbt build
+    --target spark` computes each of them by its Python step (materialization `python_step`), every one of them
+    has a step, and nothing is skipped."""
     from metanprom.statistics.steps import STEPS
 
     _, built = spark_build
-    without_step = sorted(set(PYTHON_MODELS) - set(STEPS))
-    assert f"Python steps run: {', '.join(sorted(STEPS))}" in built.stdout
-    if without_step:
-        assert built.returncode == 2, "an incomplete build must not exit 0"
-        assert "no Python step yet on Spark for " + ", ".join(without_step) in built.stderr
-    else:
-        assert built.returncode == 0
+    assert sorted(STEPS) == PYTHON_MODELS
+    for model in PYTHON_MODELS:
+        assert re.search(rf"OK created python python_step model \w+\.{model} ", built.stdout), model
+    assert re.search(r"ERROR=0 SKIP=0", built.stdout)
 
 
 def test_spark_builds_the_marts_duckdb_builds(
@@ -295,3 +292,145 @@ def test_metanprom_run_on_spark_delivers_what_it_delivers_on_duckdb(tmp_path_fac
                 assert float(left) == pytest.approx(float(right), rel=1e-9, abs=1e-12), (lang, left, right)
             except ValueError:
                 assert left == right, (lang, left, right)
+
+
+#: The raw gate's engine-side work on Spark, for files given as argv[2] (JSON: [label, format, path or URI]),
+#: with GE_MAX_ROWS = argv[1]: the columns read, the sample Great Expectations would validate, the range checks
+#: on every row and the row count, or the error that refuses the file; as JSON.
+_RAW_GATE_ON_SPARK = """
+import dataclasses, json, sys
+from metanprom.ingest import quality, suites
+from metanprom.ingest.gate_sql import SparkGate
+from metanprom.spark_step import SessionSql
+quality.GE_MAX_ROWS = int(sys.argv[1])
+gate = SparkGate(SessionSql())
+out = {}
+for label, fmt, path in json.loads(sys.argv[2]):
+    try:
+        relation, present = gate.read_raw(path, fmt)
+        sample = quality._raw_sample(gate, relation, fmt, present)
+        numbers, rows = quality.number_checks(gate, relation, fmt, suites.raw_spec(fmt)[1])
+        out[label] = {
+            "present": present,
+            "sample": sample.astype(object).where(sample.notna(), None).values.tolist(),
+            "numbers": [dataclasses.asdict(r) for r in numbers],
+            "rows": rows,
+        }
+    except quality.UnreadableExtractError as error:
+        out[label] = {"error": str(error)}
+print(json.dumps(out))
+"""
+
+
+def _raw_gate_on_duckdb(fmt: str, path: Path) -> dict[str, object]:
+    from dataclasses import asdict
+
+    from metanprom.ingest import quality, suites
+    from metanprom.ingest.gate_sql import DuckDbGate
+
+    gate = DuckDbGate()
+    try:
+        relation, present = gate.read_raw(path, fmt)
+        sample = quality._raw_sample(gate, relation, fmt, present)
+        numbers, rows = quality.number_checks(gate, relation, fmt, suites.raw_spec(fmt)[1])
+    except quality.UnreadableExtractError as error:
+        return {"error": str(error)}
+    finally:
+        gate.close()
+    return {
+        "present": present,
+        "sample": sample.astype(object).where(sample.notna(), None).values.tolist(),
+        "numbers": [asdict(r) for r in numbers],
+        "rows": rows,
+    }
+
+
+def test_the_raw_gate_on_spark_sees_what_it_sees_on_duckdb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The raw gate's SQL on Spark (the file read by Spark's CSV reader, in place; a file:// URI too) gives what it
+    gives on DuckDB: the same columns; the same keyed sample of a file larger than GE_MAX_ROWS (the md5 of key and
+    seed, worked by each engine) and every row of a smaller one in the file's order; the same range checks on every
+    row with the same first values; the same row count. A row with more fields than the header is refused on
+    both, by line, though Spark's reader alone would drop the extra field without a word."""
+    from metanprom.ingest import quality
+
+    _require_spark()
+    seeds = PROJECT_DIR / "seeds"
+    lines = (seeds / "bank_scrooge.csv").read_text(encoding="utf-8").splitlines()
+    header, body = lines[0], lines[1:]
+    balance = header.split(",").index("balance")
+    corrupted = []
+    for i, line in enumerate(body[:3000]):
+        fields = line.split(",")
+        if i in (7, 2500):
+            fields[balance] = f"-{5000 + i}.0"  # a negative balance, twice
+        if i == 100:
+            fields[balance] = "lots"  # does not parse: not counted by a range check
+        corrupted.append(",".join(fields))
+    bad = tmp_path / "corrupted.csv"
+    bad.write_text("\n".join([header, *corrupted]) + "\n", encoding="utf-8")
+    long_row = tmp_path / "long_row.csv"
+    long_row.write_text("\n".join([header, *body[:50], body[50] + ",surplus", *body[51:60]]) + "\n", encoding="utf-8")
+    cases = [
+        ("keyed sample", "bank_scrooge", seeds / "bank_scrooge.csv", 40),
+        ("whole file", "bank_dataset", seeds / "bank_dataset.csv", 20_000),
+        ("corrupted", "bank_scrooge", bad, 20_000),
+        ("long row", "bank_scrooge", long_row, 20_000),
+    ]
+    seen: dict[str, dict[str, object]] = {}
+    for limit in sorted({case[3] for case in cases}):
+        chosen = [case for case in cases if case[3] == limit]
+        files = [[label, fmt, str(path)] for label, fmt, path, _ in chosen]
+        if limit == 20_000:
+            files.append(["corrupted, as a URI", "bank_scrooge", bad.as_uri()])
+        done = subprocess.run(
+            [sys.executable, "-c", _RAW_GATE_ON_SPARK, str(limit), json.dumps(files)],
+            cwd=tmp_path, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-4000:]
+        on_spark = json.loads(done.stdout.strip().splitlines()[-1])
+        monkeypatch.setattr(quality, "GE_MAX_ROWS", limit)
+        for label, fmt, path, _ in chosen:
+            on_duckdb = json.loads(json.dumps(_raw_gate_on_duckdb(fmt, path)))
+            assert on_spark[label] == on_duckdb, label
+        if limit == 20_000:
+            assert on_spark["corrupted, as a URI"] == on_spark["corrupted"]
+        seen.update(on_spark)
+    refused = seen["long row"]["error"]
+    assert refused.startswith(f"{long_row}: line(s) 52 have more fields than the header's 12")
+    corrupted_balance = next(r for r in seen["corrupted"]["numbers"] if r["column"] == "balance")
+    assert corrupted_balance["unexpected_count"] == 2 and corrupted_balance["observed"] == "e.g. [-5007.0, -7500.0]"
+    assert len(seen["keyed sample"]["sample"]) == 40 and seen["whole file"]["rows"] == 10_000
+
+
+def test_metanprom_check_on_spark_reports_what_it_reports_on_duckdb(
+    spark_build: tuple[Path, subprocess.CompletedProcess[str]], duckdb_build: Path, tmp_path: Path
+) -> None:
+    """`metanprom check --target spark`: the shipped extracts read by Spark and the marts of the Spark build
+    checked where they are, with Data Docs; the same checks and outcomes, line for line, as `metanprom check` on
+    the extracts and the DuckDB build's warehouse file."""
+    marts_dir, _ = spark_build
+    root = marts_dir.parent
+    env = {
+        **os.environ,
+        "METANPROM_SPARK_DIR": str(root / "spark"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+    }
+    for name in ("METANPROM_BANK_SCROOGE_PATH", "METANPROM_BANK_DATASET_PATH", "METANPROM_QUALITY_RESULTS_PATH"):
+        env.pop(name, None)
+    metanprom = str(Path(sys.executable).with_name("metanprom"))
+    outputs = {}
+    for target, extra in (("spark", []), ("dev", ["--warehouse", str(duckdb_build)])):
+        docs = tmp_path / f"docs_{target}"
+        done = subprocess.run(
+            [metanprom, "check", "--target", target, "--docs", str(docs), *extra],
+            cwd=root, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, f"metanprom check --target {target}:\n{done.stdout[-4000:]}\n{done.stderr[-3000:]}"
+        outputs[target] = [line for line in done.stdout.splitlines() if not line.startswith("Data Docs: ")]
+        assert (docs / "index.html").exists() and list((docs / "validations").rglob("*.html")), target
+    assert outputs["spark"] == outputs["dev"]
+    # every raw and mart expectation ran, and the reconciliation of each extract's rows
+    raw = sum(len(text) + len(numbers) for text, numbers in (suites.raw_spec(name) for name in FORMATS))
+    marts = sum(len(spec) for spec in suites.mart_spec({name: 1 for name in FORMATS}).values())
+    assert f"{raw + marts + len(FORMATS)} checks: " in outputs["spark"][-1]

@@ -57,3 +57,55 @@ def test_a_relation_composes_the_sql_duckdb_would_run() -> None:
     kept = groups.materialize()
     assert engine.executed[0].startswith("cache table metanprom_kept_")
     assert kept.text.startswith("select * from metanprom_kept_")
+
+
+def test_the_dbt_plugin_gives_dbt_spark_the_python_step_on_this_project_only(monkeypatch) -> None:
+    """dbt_metanprom adds the submission method `metanprom_python_step` to dbt-spark's helpers when dbt starts on
+    this project (once, however many commands run in the process), and leaves another project's dbt alone."""
+    from dbt.adapters.spark.impl import SparkAdapter
+
+    import dbt_metanprom
+
+    original = SparkAdapter.python_submission_helpers
+    monkeypatch.setattr(SparkAdapter, "python_submission_helpers", original)
+    dbt_metanprom.PythonStepPlugin(project_name="jaffle_shop")
+    assert SparkAdapter.python_submission_helpers is original
+    for _ in range(2):
+        dbt_metanprom.PythonStepPlugin(project_name="metanprom")
+    helpers = SparkAdapter.python_submission_helpers.fget(None)
+    assert helpers[dbt_metanprom.SUBMISSION_METHOD] is dbt_metanprom.PythonStepJob
+    assert set(helpers) == {*original.fget(None), dbt_metanprom.SUBMISSION_METHOD}
+
+
+def test_a_submitted_step_reads_its_inputs_and_writes_its_rows(monkeypatch) -> None:
+    """What the materialization submits (JSON: the inputs' relations and the table to write) reaches the model's
+    step with the model's config, and the step's rows are written to that table."""
+    import json
+
+    import dbt_metanprom
+    from metanprom import spark_step
+    from metanprom.statistics import steps
+
+    recorder = _Recorder(pd.DataFrame({"extract": ["bank_scrooge"], "customers": [3]}))
+    seen = {}
+
+    def compute(inputs, config):
+        seen.update(inputs=inputs, config=config)
+        return pd.DataFrame({"extract": ["bank_scrooge"], "rate": [0.25]})
+
+    step = steps.Step(inputs=("int_counts",), compute=compute)
+    monkeypatch.setitem(steps.STEPS, "a_model", step)
+    monkeypatch.setattr(spark_step, "connect", lambda: recorder)
+    model = {"name": "a_model", "schema": "metanprom", "config": {"meta": {"alpha": 0.05}}}
+    job = {"inputs": {"int_counts": "metanprom_staging.int_counts"}, "target": "metanprom.a_model__step_abc"}
+    dbt_metanprom.PythonStepJob(model, credentials=None).submit(json.dumps(job))
+    assert recorder.queries == ["select * from metanprom_staging.int_counts"]
+    assert seen["inputs"]["int_counts"].equals(recorder.answer) and seen["config"] == model["config"]
+    assert recorder.executed[:2] == [
+        "drop table if exists metanprom.a_model__step_abc",
+        "create table metanprom.a_model__step_abc (`extract` string, `rate` double) using parquet",
+    ]
+    assert (
+        recorder.executed[2]
+        == "insert into metanprom.a_model__step_abc values ('bank_scrooge', cast('0.25' as double))"
+    )

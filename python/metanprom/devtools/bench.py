@@ -178,9 +178,10 @@ SPARK_SECTION_HEAD = [
     "",
     "## Spark",
     "",
-    f"`{STAGE_SPARK}`: `metanprom spark-build` on the same extract, on a local Spark in one JVM with the",
-    "machine's cores (dbt-spark's session method): seeds, every SQL model, the Python steps and every data and",
-    "unit test, as `dbt build` does inside `metanprom run` on DuckDB (no gates, exports or report).",
+    f"`{STAGE_SPARK}`: `metanprom spark-build` (one `dbt build --target spark`) on the same extract, on a local",
+    "Spark in one JVM with the machine's cores (dbt-spark's session method): seeds, every SQL model, the Python",
+    "steps and every data and unit test, as `dbt build` does inside `metanprom run` on DuckDB (no gates, exports",
+    "or report).",
     "",
     "| rows | Spark build, seconds | peak MiB | DuckDB's dbt build, seconds | Spark ÷ DuckDB |",
     "|---:|---:|---:|---:|---:|",
@@ -197,9 +198,11 @@ SPARK_ON_A_CLUSTER = [
     "  up to the number of customers), the one step that does not spread over a cluster.",
     "- Collected to the driver, whatever the number of customers: the Python steps' small tables (aggregates",
     "  bounded by the features' values), `int_customers_sampled` (50,000 customers per extract), each",
-    "  hypothesis' few sufficient statistics and fixed samples (at most 200,000 values). At 100 million or",
-    "  1 billion customers that is the same few megabytes; `metanprom run --target spark` alone copies the",
-    "  customer-level marts to the machine it runs on (hundreds of bytes a customer: tens of GB at 100 million).",
+    "  hypothesis' few sufficient statistics and fixed samples (at most 200,000 values), and the quality gates'",
+    "  keyed samples for Great Expectations (at most 200,000 rows per extract and per mart; their checks on every",
+    "  row are aggregates computed by Spark). At 100 million or 1 billion customers that is the same few hundred",
+    "  megabytes; `metanprom run --target spark` alone copies the customer-level marts to the machine it runs on",
+    "  (hundreds of bytes a customer: tens of GB at 100 million).",
 ]
 
 

@@ -33,24 +33,18 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from metanprom import project
 from metanprom.ingest.check_results import CheckResult
 from metanprom.ingest.formats import FORMATS
+from metanprom.ingest.gate_sql import DuckDbGate, GateSql, UnreadableExtractError
 from metanprom.ingest.suites import mart_spec, raw_spec
-from metanprom.settings import limit_duckdb_memory
-from metanprom.sqltext import md5_order, sql_identifier, sql_string
 
 #: Above this many rows, GE validates a keyed sample of this many, the same on every run and engine (dbt's SQL
 #: checks still see every row; the error-severity range checks, like a negative balance, see every row too, see
 #: `number_checks`). See `_raw_sample` and `_mart_sample`.
 GE_MAX_ROWS = 200_000
-
-
-class UnreadableExtractError(ValueError):
-    """DuckDB cannot read the extract as CSV (e.g. a row with more fields than the header)."""
 
 
 def _gx():
@@ -141,107 +135,72 @@ def gx_context(docs_dir: Path | None):
     return gx, context
 
 
-def _read(con: duckdb.DuckDBPyConnection, path: Path, fmt_name: str) -> list[str]:
-    """Make `raw` a view of the extract as text; its columns. A row longer than the header is refused by line."""
-    fmt = FORMATS[fmt_name]
-    con.execute("set enable_progress_bar = false")
-    con.execute(
-        f"create view raw as select * from read_csv({sql_string(path)}, header = true, all_varchar = true, "
-        "null_padding = true)"
-    )
-    present_names = [r[0] for r in con.execute("describe raw").fetchall()]
-    extra = [c for c in present_names if c not in fmt.header and c.startswith("column")]
-    if extra and len(present_names) > len(fmt.header):
-        condition = " or ".join(f'"{c}" is not null' for c in extra)
-        lines = con.execute(
-            f"select line from (select row_number() over () + 1 as line, * from raw) where {condition} limit 5"
-        ).fetchall()
-        raise UnreadableExtractError(
-            f"{path}: line(s) {', '.join(str(r[0]) for r in lines)} have more fields than the header's "
-            f"{len(fmt.header)}; expected one value per column of: {','.join(fmt.header)}"
-        )
-    return present_names
-
-
-def _number(column: str) -> str:
-    # trim() keeps DuckDB from pushing the cast into the CSV reader, where it would raise, not try
-    return f'try_cast(trim("{column}") as double)'
-
-
-def _outside(column: str, kwargs: dict[str, Any]) -> str:
+def _outside(engine: GateSql, column: str, kwargs: dict[str, Any]) -> str:
     """SQL: the value of `column` is present and outside the expectation's [min_value, max_value]."""
+    number = engine.number(column)
     bounds = []
     if kwargs.get("min_value") is not None:
-        bounds.append(f"{_number(column)} < {float(kwargs['min_value'])!r}")
+        bounds.append(f"{number} < {float(kwargs['min_value'])!r}")
     if kwargs.get("max_value") is not None:
-        bounds.append(f"{_number(column)} > {float(kwargs['max_value'])!r}")
-    return f"({_number(column)} is not null and ({' or '.join(bounds) or 'false'}))"
+        bounds.append(f"{number} > {float(kwargs['max_value'])!r}")
+    return f"({number} is not null and ({' or '.join(bounds) or 'false'}))"
 
 
-def _first_by(con: duckdb.DuckDBPyConnection, relation: str, order: str, tiebreak: str) -> pd.DataFrame:
-    """The GE_MAX_ROWS rows of `relation` first by the BIGINT `order`, then by `tiebreak`. The last order kept is
-    found by a narrow query over `order` alone, then the rows up to it are read: ordering whole rows held 2 to
-    3.5 GB at 10 million rows."""
-    last = con.execute(
-        f"select max(o) from (select {order} as o from {relation} order by o limit {GE_MAX_ROWS})"
-    ).fetchall()[0][0]
-    return con.execute(
-        f"select * from {relation} where {order} <= {int(last)} order by {order}, {tiebreak} limit {GE_MAX_ROWS}"
-    ).df()
+def _first_by(engine: GateSql, relation: str, columns: list[str], order: str, tiebreak: str) -> pd.DataFrame:
+    """The GE_MAX_ROWS rows of `relation` (its `columns`) first by the BIGINT `order`, then by `tiebreak`. The last
+    order kept is found by a narrow query over `order` alone, then the rows up to it are read: ordering whole rows
+    held 2 to 3.5 GB at 10 million rows."""
+    last = engine.rows(f"select max(o) from (select {order} as o from {relation} order by o limit {GE_MAX_ROWS})")
+    every = ", ".join(engine.quote(c) for c in columns)
+    return engine.query(
+        f"select {every} from {relation} where {order} <= {int(last[0][0])} order by {order}, {tiebreak}"
+        f" limit {GE_MAX_ROWS}"
+    )
 
 
-def _raw_sample(con: duckdb.DuckDBPyConnection, fmt_name: str, present: list[str]) -> pd.DataFrame:
+def _raw_sample(engine: GateSql, relation: str, fmt_name: str, present: list[str]) -> pd.DataFrame:
     """What Great Expectations validates of a file: every row of a file of at most GE_MAX_ROWS rows, in the file's
     order; of a larger one, a keyed sample, the GE_MAX_ROWS rows first by the md5 of their customer id, city and
     the project's seed (its first 60 bits), then by their text: rows sharing a key end up side by side, so a
     repeated key is seen whole, and the choice is the same on every run and engine. A larger file whose columns
     are wrong gives its first rows."""
-    first = con.execute(f"select * from raw limit {GE_MAX_ROWS + 1}").df()
+    every = ", ".join(engine.quote(c) for c in present)
+    first = engine.query(f"select {every} from {relation}{engine.file_order} limit {GE_MAX_ROWS + 1}")
     if len(first) <= GE_MAX_ROWS:
         return first
     fmt = FORMATS[fmt_name]
     if present != list(fmt.header):
         return first.head(GE_MAX_ROWS)
-    key = ", '|', ".join(f"coalesce({sql_identifier(fmt.raw(c))}, '')" for c in ("customer_id", "city"))
-    seed = sql_string(str(project.random_seed()))
-    text = ", ".join(sql_identifier(c) for c in present)
-    return _first_by(con, "raw", md5_order(f"concat({key}, '|', {seed})"), text)
+    key = ", '|', ".join(f"coalesce({engine.quote(fmt.raw(c))}, '')" for c in ("customer_id", "city"))
+    seed = engine.string(str(project.random_seed()))
+    return _first_by(engine, relation, present, engine.md5_order(f"concat({key}, '|', {seed})"), every)
 
 
-def _mart_sample(con: duckdb.DuckDBPyConnection, mart: str, total: int) -> pd.DataFrame:
+def _mart_sample(engine: GateSql, relation: str, total: int) -> pd.DataFrame:
     """What Great Expectations validates of a mart: every row of one of at most GE_MAX_ROWS rows; of a larger one,
     a keyed sample the same on every run and engine: by the customers' `sample_order` (in a mart keyed by
     customer, the rows of the first GE_MAX_ROWS customers of `customers`), else by the md5 of each row's text.
     Only narrow columns are ordered over the whole mart."""
     if total <= GE_MAX_ROWS:
-        return con.execute(f"select * from main.{mart}").df()
-    columns = [r[0] for r in con.execute(f"describe main.{mart}").fetchall()]
+        return engine.query(f"select * from {relation}")
+    columns = engine.columns(relation)
+    every = ", ".join(engine.quote(c) for c in columns)
     if "sample_order" in columns:
-        return _first_by(con, f"main.{mart}", "sample_order", ", ".join(sql_identifier(c) for c in columns))
-    every = ", ".join(f"m.{sql_identifier(c)}" for c in columns)
+        return _first_by(engine, relation, columns, "sample_order", every)
     if {"extract", "customer_key"} <= set(columns):
+        customers = engine.marts()["customers"]
         last = (
-            f"(select max(sample_order) from (select sample_order from main.customers order by sample_order"
+            f"(select max(sample_order) from (select sample_order from {customers} order by sample_order"
             f" limit {GE_MAX_ROWS}))"
         )
-        query = (
-            "with chosen as (select extract, customer_key, sample_order from main.customers"
-            f" where sample_order <= {last})"
-            f" select m.* from main.{mart} as m inner join chosen"
+        chosen = f"(select extract, customer_key, sample_order from {customers} where sample_order <= {last})"
+        every_m = ", ".join(f"m.{engine.quote(c)}" for c in columns)
+        return engine.query(
+            f"select {every_m} from {relation} as m inner join {chosen} as chosen"
             " on m.extract = chosen.extract and m.customer_key = chosen.customer_key"
-            f" order by chosen.sample_order, {every} limit {GE_MAX_ROWS}"
+            f" order by chosen.sample_order, {every_m} limit {GE_MAX_ROWS}"
         )
-        return con.execute(query).df()
-    row = ", ".join(f"coalesce(cast(m.{sql_identifier(c)} as varchar), '')" for c in columns)
-    order = md5_order(f"concat_ws('|', {row})")
-    query = (
-        # each row's md5 computed once; the rows up to the last order kept are then read by row id
-        f"with keys as materialized (select m.rowid as row_id, {order} as o from main.{mart} as m),"
-        f" last as (select max(o) as o from (select o from keys order by o limit {GE_MAX_ROWS}))"
-        f" select m.* from main.{mart} as m inner join keys on m.rowid = keys.row_id"
-        f" where keys.o <= (select o from last) order by keys.o, {every} limit {GE_MAX_ROWS}"
-    )
-    return con.execute(query).df()
+    return engine.rows_by_row_md5(relation, columns, GE_MAX_ROWS)
 
 
 def _snake(name: str) -> str:
@@ -251,9 +210,9 @@ def _snake(name: str) -> str:
 
 
 def number_checks(
-    con: duckdb.DuckDBPyConnection, fmt_name: str, spec: list[tuple[str, dict[str, Any], str]]
+    engine: GateSql, relation: str, fmt_name: str, spec: list[tuple[str, dict[str, Any], str]]
 ) -> tuple[list[CheckResult], int]:
-    """The range checks on every row's numbers, in one aggregate over the file (no row leaves DuckDB), and the
+    """The range checks on every row's numbers, in one aggregate over the file (no row leaves the engine), and the
     row count.
 
     Each is Great Expectations' ExpectColumnValuesToBeBetween, to the letter: nulls and unparsable values
@@ -263,18 +222,20 @@ def number_checks(
     for name, _, _ in spec:
         if name != "ExpectColumnValuesToBeBetween":
             raise ValueError(f"{name}: only ExpectColumnValuesToBeBetween is computed in SQL")
-    counts = ", ".join(f"count(*) filter (where {_outside(k['column'], k)})" for _, k, _ in spec)
-    row = con.execute(f"select count(*){', ' + counts if counts else ''} from raw").fetchone()
+    counts = ", ".join(f"count(case when {_outside(engine, k['column'], k)} then 1 end)" for _, k, _ in spec)
+    row = engine.rows(f"select count(*){', ' + counts if counts else ''} from {relation}")[0]
     rows, unexpected = int(row[0]), [int(n) for n in row[1:]]
     results = []
     for (name, kwargs, severity), count in zip(spec, unexpected, strict=True):
         examples = []
         if count:
+            outside = _outside(engine, kwargs["column"], kwargs)
             examples = [
-                r[0]
-                for r in con.execute(
-                    f"select {_number(kwargs['column'])} from raw where {_outside(kwargs['column'], kwargs)} limit 3"
-                ).fetchall()
+                float(r[0])
+                for r in engine.rows(
+                    f"select {engine.number(kwargs['column'])} from {relation} where {outside}{engine.file_order}"
+                    " limit 3"
+                )
             ]
         results.append(
             CheckResult(
@@ -292,72 +253,73 @@ def number_checks(
 
 
 def check_raw(
-    files: dict[str, Path], docs_dir: Path | None = None, context=None
+    files: dict[str, Path | str], docs_dir: Path | None = None, context=None, engine: GateSql | None = None
 ) -> tuple[list[CheckResult], dict[str, int]]:
     """Run the raw-extract checks on each file; results and each file's row count.
 
     Great Expectations validates the text of a fixed sample of at most GE_MAX_ROWS rows (every row of a
     smaller file): the header, sets, formats, null shares, duplicate keys. The range checks on the numbers
-    see every row (a single negative balance must stop the run) and are computed by DuckDB in one scan.
+    see every row (a single negative balance must stop the run) and are computed by the engine in one scan.
+    `engine`: where the files are read (default: DuckDB; `gate_sql.SparkGate` reads them with Spark, in place).
     """
     gx, context = context or gx_context(docs_dir)
     results: list[CheckResult] = []
     counts: dict[str, int] = {}
     for fmt_name, path in files.items():
-        con = duckdb.connect()
-        limit_duckdb_memory(con)
+        gate = engine or DuckDbGate()
         try:
-            present = _read(con, path, fmt_name)
-            text = _raw_sample(con, fmt_name, present)
+            relation, present = gate.read_raw(path, fmt_name)
+            text = _raw_sample(gate, relation, fmt_name, present)
             text_spec, number_spec = raw_spec(fmt_name)
             if present != list(FORMATS[fmt_name].header):
                 text_spec = text_spec[:1]  # columns are wrong: the other checks would only repeat it
                 number_spec = []
-            numbers, counts[fmt_name] = number_checks(con, fmt_name, number_spec)
-        except duckdb.Error as error:
+            numbers, counts[fmt_name] = number_checks(gate, relation, fmt_name, number_spec)
+        except gate.errors as error:
             first = str(error).strip().splitlines()
             detail = " ".join(line.strip() for line in first[:2])
             raise UnreadableExtractError(f"{path}: cannot be read as a {fmt_name} CSV extract: {detail}") from error
         finally:
-            con.close()
+            if engine is None:
+                gate.close()
         results += _validate(gx, context, fmt_name, "raw", text, text_spec, "")
         results += numbers
     return results, counts
 
 
 def check_marts(
-    warehouse: Path, raw_rows: dict[str, int] | None = None, docs_dir: Path | None = None, context=None
+    warehouse: Path | None,
+    raw_rows: dict[str, int] | None = None,
+    docs_dir: Path | None = None,
+    context=None,
+    engine: GateSql | None = None,
 ) -> list[CheckResult]:
-    """Run the public-mart suites on a built warehouse (read-only); per extract for customers."""
+    """Run the public-mart suites on a built warehouse (read-only; or on the marts `engine` names, e.g. a Spark
+    build's, `gate_sql.SparkGate`); per extract for customers."""
     gx, context = context or gx_context(docs_dir)
     results: list[CheckResult] = []
     spec = mart_spec(raw_rows)
-    con = duckdb.connect(str(warehouse), read_only=True)
-    limit_duckdb_memory(con)
+    if engine is None and warehouse is None:
+        raise ValueError("check_marts needs a warehouse file or an engine")
+    gate = engine or DuckDbGate(warehouse)
     try:
-        present = {
-            r[0]
-            for r in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'main' "
-                "union all select view_name from duckdb_views() where schema_name = 'main' and not internal"
-            ).fetchall()
-        }
+        present = gate.marts()
         for mart, expectations in spec.items():
             if mart not in present:
                 results.append(
                     CheckResult("mart", mart, "the mart exists", None, "error", False, None, f"no table main.{mart}")
                 )
                 continue
-            total = con.execute(f"select count(*) from main.{mart}").fetchall()[0][0]
-            frame = _mart_sample(con, mart, total)
+            total = gate.rows(f"select count(*) from {present[mart]}")[0][0]
+            frame = _mart_sample(gate, present[mart], total)
             results += _validate(gx, context, mart, "mart", frame, expectations, "")
         if raw_rows:
             for extract, rows in raw_rows.items():
-                accounted = con.execute(
-                    "select (select count(*) from main.customers where extract = ?)"
-                    " + (select count(*) from main.customers_quarantined where extract = ?)",
-                    [extract, extract],
-                ).fetchall()[0][0]
+                name = gate.string(extract)
+                accounted = gate.rows(
+                    f"select (select count(*) from {present['customers']} where extract = {name})"
+                    f" + (select count(*) from {present['customers_quarantined']} where extract = {name})"
+                )[0][0]
                 results.append(
                     CheckResult(
                         layer="mart",
@@ -371,7 +333,8 @@ def check_marts(
                     )
                 )
     finally:
-        con.close()
+        if engine is None:
+            gate.close()
     return results
 
 

@@ -1,0 +1,291 @@
+"""Where the quality gates' SQL runs: DuckDB (the default) or Spark (`--target spark`).
+
+The gates (metanprom.ingest.quality) ask the engine that holds the data for a few
+things: the extract read as text where it lies, the range checks on every row in
+one aggregate, the row count, a keyed sample of at most GE_MAX_ROWS rows for
+Great Expectations, and the marts' samples and counts. The two engines differ only
+in how they read a CSV file, quote a name, hash a key and keep a file's row order;
+each class below says it once. Great Expectations then validates the sample in
+pandas on either engine, with the same suites and severities.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from metanprom.ingest.formats import FORMATS
+from metanprom.sqltext import md5_order, sql_identifier, sql_string
+
+#: Columns a Spark read of the extract gets beyond its header, to catch rows with more fields than the header
+#: (Spark's CSV reader drops such fields silently; DuckDB pads the header instead).
+SPARK_EXTRA_FIELDS = 4
+#: The column a Spark read of the extract carries for the file's order (monotonically increasing by partition,
+#: and a file's partitions follow its byte order).
+SPARK_POSITION = "metanprom_position"
+
+
+class UnreadableExtractError(ValueError):
+    """The engine cannot read the extract as CSV (e.g. a row with more fields than the header)."""
+
+
+class GateSql(Protocol):
+    """What the gates need from an engine."""
+
+    #: the engine's errors that mean the file or a table cannot be read
+    errors: tuple[type[BaseException], ...]
+    #: the ORDER BY that gives a raw extract's rows in the file's order ("" where a plain scan keeps it)
+    file_order: str
+
+    def query(self, sql: str) -> pd.DataFrame: ...
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+    def quote(self, name: str) -> str: ...
+
+    def md5_order(self, text: str) -> str: ...
+
+    def number(self, column: str) -> str: ...
+
+    def string(self, value: str) -> str: ...
+
+    def read_raw(self, path: str | Path, fmt_name: str) -> tuple[str, list[str]]: ...
+
+    def marts(self) -> dict[str, str]: ...
+
+    def columns(self, relation: str) -> list[str]: ...
+
+    def rows_by_row_md5(self, relation: str, columns: list[str], limit: int) -> pd.DataFrame: ...
+
+    def close(self) -> None: ...
+
+
+def _long_rows_error(path: str | Path, lines: list[int], header: tuple[str, ...]) -> UnreadableExtractError:
+    return UnreadableExtractError(
+        f"{path}: line(s) {', '.join(str(n) for n in lines)} have more fields than the header's "
+        f"{len(header)}; expected one value per column of: {','.join(header)}"
+    )
+
+
+class DuckDbGate:
+    """The gates on DuckDB: the extract read by `read_csv` in place; the marts of a warehouse file (schema main)."""
+
+    file_order = ""
+
+    def __init__(self, database: Path | None = None) -> None:
+        import duckdb
+
+        from metanprom.settings import limit_duckdb_memory
+
+        self.errors = (duckdb.Error,)
+        self.con = duckdb.connect(str(database), read_only=True) if database else duckdb.connect()
+        limit_duckdb_memory(self.con)
+        self.con.execute("set enable_progress_bar = false")
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
+
+    def quote(self, name: str) -> str:
+        return sql_identifier(name)
+
+    def md5_order(self, text: str) -> str:
+        return md5_order(text)
+
+    def number(self, column: str) -> str:
+        # trim() keeps DuckDB from pushing the cast into the CSV reader, where it would raise, not try
+        return f"try_cast(trim({self.quote(column)}) as double)"
+
+    def string(self, value: str) -> str:
+        return sql_string(value)
+
+    def read_raw(self, path: str | Path, fmt_name: str) -> tuple[str, list[str]]:
+        """The view `raw` of the extract as text, and its columns. A row longer than the header is refused by
+        line."""
+        fmt = FORMATS[fmt_name]
+        self.con.execute(
+            f"create or replace view raw as select * from read_csv({sql_string(path)}, header = true, "
+            "all_varchar = true, null_padding = true)"
+        )
+        present = [r[0] for r in self.con.execute("describe raw").fetchall()]
+        extra = [c for c in present if c not in fmt.header and c.startswith("column")]
+        if extra and len(present) > len(fmt.header):
+            condition = " or ".join(f"{self.quote(c)} is not null" for c in extra)
+            lines = self.rows(
+                f"select line from (select row_number() over () + 1 as line, * from raw) where {condition} limit 5"
+            )
+            raise _long_rows_error(path, [r[0] for r in lines], fmt.header)
+        return "raw", present
+
+    def marts(self) -> dict[str, str]:
+        names = self.rows(
+            "select table_name from duckdb_tables() where schema_name = 'main' "
+            "union all select view_name from duckdb_views() where schema_name = 'main' and not internal"
+        )
+        return {name: f"main.{self.quote(name)}" for (name,) in names}
+
+    def columns(self, relation: str) -> list[str]:
+        return [r[0] for r in self.rows(f"describe {relation}")]
+
+    def rows_by_row_md5(self, relation: str, columns: list[str], limit: int) -> pd.DataFrame:
+        every = ", ".join(f"m.{self.quote(c)}" for c in columns)
+        text = ", ".join(f"coalesce(cast(m.{self.quote(c)} as varchar), '')" for c in columns)
+        order = self.md5_order(f"concat_ws('|', {text})")
+        return self.query(
+            # each row's md5 computed once; the rows up to the last order kept are then read by row id
+            f"with keys as materialized (select m.rowid as row_id, {order} as o from {relation} as m),"
+            f" last as (select max(o) as o from (select o from keys order by o limit {limit}))"
+            f" select m.* from {relation} as m inner join keys on m.rowid = keys.row_id"
+            f" where keys.o <= (select o from last) order by keys.o, {every} limit {limit}"
+        )
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class SparkGate:
+    """The gates on Spark, through the connection the Python step uses (metanprom.spark_step: the session dbt
+    runs in, or a Thrift server): the extract read by Spark's CSV reader where it lies (a local path, hdfs://,
+    s3a://), with the options dbt's Spark build reads it with (`spark__extract_rows`); the marts of a Spark
+    build, by their relations."""
+
+    file_order = f" order by {SPARK_POSITION}"
+
+    def __init__(self, sql: Any, marts: dict[str, str] | None = None) -> None:
+        self.sql = sql
+        self._marts = dict(marts or {})
+        self._present: dict[str, str] | None = None
+        self.errors = _spark_errors()
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.sql.query(sql)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return list(self.sql.query(sql).itertuples(index=False, name=None))
+
+    def quote(self, name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    def md5_order(self, text: str) -> str:
+        # the form of the dbt macro spark__sample_order: the md5's first 15 hexadecimal digits as a BIGINT
+        return f"cast(conv(substr(md5({text}), 1, 15), 16, 10) as bigint)"
+
+    def number(self, column: str) -> str:
+        return f"try_cast(trim({self.quote(column)}) as double)"
+
+    def string(self, value: str) -> str:
+        from metanprom.spark_step import spark_string
+
+        return spark_string(value)
+
+    def read_raw(self, path: str | Path, fmt_name: str) -> tuple[str, list[str]]:
+        """The temporary view `metanprom_gate_<format>` of the extract as text, with the file's order in
+        `metanprom_position`, and its columns. A row longer than the header is refused by line."""
+        fmt = FORMATS[fmt_name]
+        location = self.string(str(path))
+        options = "inferSchema 'false', mode 'PERMISSIVE', encoding 'UTF-8'"
+        header_view = f"metanprom_gate_header_{fmt_name}"
+        self.sql.execute(
+            f"create or replace temporary view {header_view} using csv options (path {location}, header 'true',"
+            f" {options})"
+        )
+        present = [c for c in self.columns(header_view) if c != SPARK_POSITION]
+        # read again with room for more fields than the header: Spark would drop them without a word. The header
+        # line is read as a row (with header 'true' Spark warns that the extra columns are not in the header),
+        # the first of the file's first partition, position 0, and left out
+        extra = [f"metanprom_extra_{i}" for i in range(1, SPARK_EXTRA_FIELDS + 1)]
+        schema = ", ".join(f"{self.quote(c)} string" for c in [*present, *extra])
+        wide = f"metanprom_gate_wide_{fmt_name}"
+        self.sql.execute(
+            f"create or replace temporary view {wide} ({schema}) using csv options (path {location}, header 'false',"
+            f" {options})"
+        )
+        numbered = f"metanprom_gate_numbered_{fmt_name}"
+        self.sql.execute(
+            f"create or replace temporary view {numbered} as select * from"
+            f" (select *, monotonically_increasing_id() as {SPARK_POSITION} from {wide}) where {SPARK_POSITION} > 0"
+        )
+        condition = " or ".join(f"{self.quote(c)} is not null" for c in extra)
+        if self.rows(f"select count(*) from {numbered} where {condition}")[0][0]:
+            # only on failure: every row numbered in the file's order, in one partition
+            lines = self.rows(
+                f"select line from (select row_number() over (order by {SPARK_POSITION}) + 1 as line, * "
+                f"from {numbered}) where {condition} order by line limit 5"
+            )
+            raise _long_rows_error(path, [int(r[0]) for r in lines], fmt.header)
+        view = f"metanprom_gate_{fmt_name}"
+        columns = ", ".join(self.quote(c) for c in [*present, SPARK_POSITION])
+        self.sql.execute(f"create or replace temporary view {view} as select {columns} from {numbered}")
+        return view, present
+
+    def marts(self) -> dict[str, str]:
+        """The models' relations that exist on Spark (a schema's tables and views, as `show tables` lists them)."""
+        if self._present is None:
+            listed: dict[str, set[str]] = {}
+            for relation in self._marts.values():
+                schema = relation.rsplit(".", 1)[0]
+                if schema not in listed:
+                    try:
+                        tables = self.sql.query(f"show tables in {schema}")
+                    except self.errors:
+                        tables = pd.DataFrame({"tableName": []})
+                    listed[schema] = {str(name).lower() for name in tables["tableName"]}
+            self._present = {
+                name: relation
+                for name, relation in self._marts.items()
+                if relation.rsplit(".", 1)[-1].strip("`").lower() in listed[relation.rsplit(".", 1)[0]]
+            }
+        return dict(self._present)
+
+    def columns(self, relation: str) -> list[str]:
+        described = self.sql.query(f"describe {relation}")
+        names = described[described.columns[0]]
+        return [n for n in names if n and not str(n).startswith("#")]
+
+    def rows_by_row_md5(self, relation: str, columns: list[str], limit: int) -> pd.DataFrame:
+        every = ", ".join(self.quote(c) for c in columns)
+        text = ", ".join(f"coalesce(cast({self.quote(c)} as string), '')" for c in columns)
+        order = self.md5_order(f"concat_ws('|', {text})")
+        keyed = f"(select *, {order} as metanprom_order from {relation})"
+        last = f"(select max(metanprom_order) from (select metanprom_order from {keyed} order by 1 limit {limit}))"
+        return self.query(
+            f"select {every} from {keyed} where metanprom_order <= {last}"
+            f" order by metanprom_order, {every} limit {limit}"
+        )
+
+    def close(self) -> None:
+        pass
+
+
+def _spark_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = []
+    try:
+        from pyspark.errors import PySparkException
+
+        errors.append(PySparkException)
+    except ImportError:
+        pass
+    try:
+        from py4j.protocol import Py4JJavaError
+
+        errors.append(Py4JJavaError)
+    except ImportError:
+        pass
+    try:
+        from pyhive.exc import Error as HiveError
+
+        errors.append(HiveError)
+    except ImportError:
+        pass
+    return tuple(errors) or (RuntimeError,)
+
+
+def is_uri(path: str | Path) -> bool:
+    """Whether `path` is a URI with a scheme (hdfs://, s3a://, file://), which Spark reads and DuckDB's gate does
+    not."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", str(path)) is not None
