@@ -99,9 +99,8 @@ def duckdb_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "metanprom.duckdb"
 
 
-#: Reads every table and view of the Spark build's public marts back through Spark (the metanprom database
-#: of the metastore under argv[1]) into Parquet files under argv[2], one folder per relation.
-_READ_BACK = """
+#: A Spark session on the metastore and tables of a Spark build under argv[1].
+_SESSION = """
 import sys
 from pyspark.sql import SparkSession
 spark_dir, out = sys.argv[1], sys.argv[2]
@@ -112,10 +111,40 @@ spark = (
     .config("spark.hadoop.javax.jdo.option.ConnectionURL", f"jdbc:derby:;databaseName={spark_dir}/metastore_db")
     .getOrCreate()
 )
+"""
+#: Reads every table and view of the Spark build's public marts back through Spark (the metanprom database
+#: of the metastore under argv[1]) into Parquet files under argv[2], one folder per relation.
+_READ_BACK = (
+    _SESSION
+    + """
 for row in spark.sql("show tables in metanprom").collect():
     spark.table("metanprom." + row.tableName).coalesce(1).write.parquet(f"{out}/{row.tableName}")
 spark.stop()
 """
+)
+#: The mart gate's keyed samples (GE_MAX_ROWS = argv[3]) of three marts of the Spark build, drawn by Spark, as
+#: Parquet files under argv[2].
+_MART_SAMPLES = (
+    _SESSION
+    + """
+from metanprom.ingest import quality
+from metanprom.ingest.gate_sql import SparkGate
+
+class Sql:
+    def query(self, sql):
+        return spark.sql(sql).toPandas()
+
+    def execute(self, sql):
+        spark.sql(sql).collect()
+
+quality.GE_MAX_ROWS = int(sys.argv[3])
+marts = ("customers", "customer_clusters", "dashboard_customers")
+gate = SparkGate(Sql(), {mart: "metanprom." + mart for mart in marts})
+for mart in marts:
+    quality._mart_sample(gate, "metanprom." + mart, 10**6).to_parquet(f"{out}/{mart}.parquet")
+spark.stop()
+"""
+)
 
 
 @pytest.fixture(scope="module")
@@ -434,3 +463,29 @@ def test_metanprom_check_on_spark_reports_what_it_reports_on_duckdb(
     raw = sum(len(text) + len(numbers) for text, numbers in (suites.raw_spec(name) for name in FORMATS))
     marts = sum(len(spec) for spec in suites.mart_spec({name: 1 for name in FORMATS}).values())
     assert f"{raw + marts + len(FORMATS)} checks: " in outputs["spark"][-1]
+
+
+def test_the_mart_gate_draws_the_same_keyed_samples_on_spark(
+    spark_build: tuple[Path, subprocess.CompletedProcess[str]], duckdb_build: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """Above GE_MAX_ROWS rows, the mart gate's samples drawn by Spark from the Spark build are those DuckDB draws
+    from its own: the first customers by sample order, the rows of those customers, and an aggregate mart's rows
+    by the md5 of its columns that both engines print alike."""
+    from metanprom.ingest import quality
+    from metanprom.ingest.gate_sql import DuckDbGate
+
+    marts_dir, _ = spark_build
+    drawn = subprocess.run(
+        [sys.executable, "-c", _MART_SAMPLES, str(marts_dir.parent / "spark"), str(tmp_path), "30"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert drawn.returncode == 0, drawn.stderr[-3000:]
+    monkeypatch.setattr(quality, "GE_MAX_ROWS", 30)
+    gate = DuckDbGate(duckdb_build)
+    try:
+        for mart in ("customers", "customer_clusters", "dashboard_customers"):
+            duck = quality._mart_sample(gate, gate.marts()[mart], 10**6)
+            assert len(duck) == 30 or mart == "customer_clusters", mart
+            _assert_same(f"{mart} sample", duck, pd.read_parquet(tmp_path / f"{mart}.parquet"))
+    finally:
+        gate.close()

@@ -58,9 +58,22 @@ class GateSql(Protocol):
 
     def columns(self, relation: str) -> list[str]: ...
 
-    def rows_by_row_md5(self, relation: str, columns: list[str], limit: int) -> pd.DataFrame: ...
+    def exact_columns(self, relation: str) -> list[str]: ...
+
+    def rows_by_row_md5(self, relation: str, columns: list[str], hashed: list[str], limit: int) -> pd.DataFrame: ...
 
     def close(self) -> None: ...
+
+
+def ordered(engine: GateSql, columns: list[str], prefix: str = "") -> str:
+    """An ORDER BY list of `columns`, nulls last on every engine (DuckDB's default; Spark's is nulls first)."""
+    return ", ".join(f"{prefix}{engine.quote(c)} nulls last" for c in columns)
+
+
+def _inexact(kind: str) -> bool:
+    """Whether a column of this SQL type prints differently on DuckDB and Spark (floating point: `1.2345678E7` on
+    Spark, `12345678.0` on DuckDB), so cannot be part of a text hashed to the same order on both."""
+    return kind.lower().startswith(("double", "float", "real", "decimal"))
 
 
 def _long_rows_error(path: str | Path, lines: list[int], header: tuple[str, ...]) -> UnreadableExtractError:
@@ -132,9 +145,12 @@ class DuckDbGate:
     def columns(self, relation: str) -> list[str]:
         return [r[0] for r in self.rows(f"describe {relation}")]
 
-    def rows_by_row_md5(self, relation: str, columns: list[str], limit: int) -> pd.DataFrame:
-        every = ", ".join(f"m.{self.quote(c)}" for c in columns)
-        text = ", ".join(f"coalesce(cast(m.{self.quote(c)} as varchar), '')" for c in columns)
+    def exact_columns(self, relation: str) -> list[str]:
+        return [r[0] for r in self.rows(f"describe {relation}") if not _inexact(r[1])]
+
+    def rows_by_row_md5(self, relation: str, columns: list[str], hashed: list[str], limit: int) -> pd.DataFrame:
+        every = ordered(self, columns, "m.")
+        text = ", ".join(f"coalesce(cast(m.{self.quote(c)} as varchar), '')" for c in hashed)
         order = self.md5_order(f"concat_ws('|', {text})")
         return self.query(
             # each row's md5 computed once; the rows up to the last order kept are then read by row id
@@ -242,20 +258,32 @@ class SparkGate:
             }
         return dict(self._present)
 
-    def columns(self, relation: str) -> list[str]:
+    def _described(self, relation: str) -> list[tuple[str, str]]:
         described = self.sql.query(f"describe {relation}")
-        names = described[described.columns[0]]
-        return [n for n in names if n and not str(n).startswith("#")]
+        pairs = zip(described[described.columns[0]], described[described.columns[1]], strict=True)
+        # a partitioned table's description goes on after its columns, from a line starting with '#'
+        columns = []
+        for name, kind in pairs:
+            if not name or str(name).startswith("#"):
+                break
+            columns.append((str(name), str(kind)))
+        return columns
 
-    def rows_by_row_md5(self, relation: str, columns: list[str], limit: int) -> pd.DataFrame:
-        every = ", ".join(self.quote(c) for c in columns)
-        text = ", ".join(f"coalesce(cast({self.quote(c)} as string), '')" for c in columns)
+    def columns(self, relation: str) -> list[str]:
+        return [name for name, _ in self._described(relation)]
+
+    def exact_columns(self, relation: str) -> list[str]:
+        return [name for name, kind in self._described(relation) if not _inexact(kind)]
+
+    def rows_by_row_md5(self, relation: str, columns: list[str], hashed: list[str], limit: int) -> pd.DataFrame:
+        text = ", ".join(f"coalesce(cast({self.quote(c)} as string), '')" for c in hashed)
         order = self.md5_order(f"concat_ws('|', {text})")
         keyed = f"(select *, {order} as metanprom_order from {relation})"
         last = f"(select max(metanprom_order) from (select metanprom_order from {keyed} order by 1 limit {limit}))"
+        every = ", ".join(self.quote(c) for c in columns)
         return self.query(
             f"select {every} from {keyed} where metanprom_order <= {last}"
-            f" order by metanprom_order, {every} limit {limit}"
+            f" order by metanprom_order, {ordered(self, columns)} limit {limit}"
         )
 
     def close(self) -> None:

@@ -38,7 +38,7 @@ import pandas as pd
 from metanprom import project
 from metanprom.ingest.check_results import CheckResult
 from metanprom.ingest.formats import FORMATS
-from metanprom.ingest.gate_sql import DuckDbGate, GateSql, UnreadableExtractError
+from metanprom.ingest.gate_sql import DuckDbGate, GateSql, UnreadableExtractError, ordered
 from metanprom.ingest.suites import mart_spec, raw_spec
 
 #: Above this many rows, GE validates a keyed sample of this many, the same on every run and engine (dbt's SQL
@@ -173,20 +173,23 @@ def _raw_sample(engine: GateSql, relation: str, fmt_name: str, present: list[str
         return first.head(GE_MAX_ROWS)
     key = ", '|', ".join(f"coalesce({engine.quote(fmt.raw(c))}, '')" for c in ("customer_id", "city"))
     seed = engine.string(str(project.random_seed()))
-    return _first_by(engine, relation, present, engine.md5_order(f"concat({key}, '|', {seed})"), every)
+    order = engine.md5_order(f"concat({key}, '|', {seed})")
+    return _first_by(engine, relation, present, order, ordered(engine, present))
 
 
 def _mart_sample(engine: GateSql, relation: str, total: int) -> pd.DataFrame:
     """What Great Expectations validates of a mart: every row of one of at most GE_MAX_ROWS rows; of a larger one,
     a keyed sample the same on every run and engine: by the customers' `sample_order` (in a mart keyed by
-    customer, the rows of the first GE_MAX_ROWS customers of `customers`), else by the md5 of each row's text.
+    customer, the rows of the first GE_MAX_ROWS customers of `customers`), else by the md5 of each row's text
+    (its columns other than floating point).
     Only narrow columns are ordered over the whole mart."""
-    if total <= GE_MAX_ROWS:
-        return engine.query(f"select * from {relation}")
     columns = engine.columns(relation)
-    every = ", ".join(engine.quote(c) for c in columns)
+    if total <= GE_MAX_ROWS:
+        # in an order of their own: an engine may return a table's rows in any order
+        every = ", ".join(engine.quote(c) for c in columns)
+        return engine.query(f"select {every} from {relation} order by {ordered(engine, columns)}")
     if "sample_order" in columns:
-        return _first_by(engine, relation, columns, "sample_order", every)
+        return _first_by(engine, relation, columns, "sample_order", ordered(engine, columns))
     if {"extract", "customer_key"} <= set(columns):
         customers = engine.marts()["customers"]
         last = (
@@ -194,13 +197,14 @@ def _mart_sample(engine: GateSql, relation: str, total: int) -> pd.DataFrame:
             f" limit {GE_MAX_ROWS}))"
         )
         chosen = f"(select extract, customer_key, sample_order from {customers} where sample_order <= {last})"
-        every_m = ", ".join(f"m.{engine.quote(c)}" for c in columns)
+        every = ", ".join(f"m.{engine.quote(c)}" for c in columns)
         return engine.query(
-            f"select {every_m} from {relation} as m inner join {chosen} as chosen"
+            f"select {every} from {relation} as m inner join {chosen} as chosen"
             " on m.extract = chosen.extract and m.customer_key = chosen.customer_key"
-            f" order by chosen.sample_order, {every_m} limit {GE_MAX_ROWS}"
+            f" order by chosen.sample_order, {ordered(engine, columns, 'm.')} limit {GE_MAX_ROWS}"
         )
-    return engine.rows_by_row_md5(relation, columns, GE_MAX_ROWS)
+    # by the md5 of the columns every engine prints alike (not floating point): in an aggregate mart, its key
+    return engine.rows_by_row_md5(relation, columns, engine.exact_columns(relation), GE_MAX_ROWS)
 
 
 def _snake(name: str) -> str:
