@@ -63,6 +63,10 @@ class SessionSql:
         self.session.sql(sql).collect()
 
 
+#: Column types a Thrift server sends as JSON text.
+THRIFT_JSON_TYPES = ("ARRAY_TYPE", "MAP_TYPE", "STRUCT_TYPE")
+
+
 class ThriftSql:
     """A PyHive connection to the Thrift server the profile names (METANPROM_SPARK_HOST, _PORT, _USER, _AUTH)."""
 
@@ -83,6 +87,13 @@ class ThriftSql:
             cursor.execute(sql)
             rows = cursor.fetchall()
             columns = [d[0].split(".")[-1] for d in cursor.description]
+            complex_columns = [i for i, d in enumerate(cursor.description) if d[1] in THRIFT_JSON_TYPES]
+        if complex_columns:
+            # the Thrift server sends an array, map or struct as its JSON text (e.g. percentile()'s list)
+            rows = [
+                tuple(json.loads(v) if i in complex_columns and isinstance(v, str) else v for i, v in enumerate(row))
+                for row in rows
+            ]
         return pd.DataFrame.from_records(rows, columns=columns)
 
     def execute(self, sql: str) -> None:

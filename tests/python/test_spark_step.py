@@ -109,3 +109,32 @@ def test_a_submitted_step_reads_its_inputs_and_writes_its_rows(monkeypatch) -> N
         recorder.executed[2]
         == "insert into metanprom.a_model__step_abc values ('bank_scrooge', cast('0.25' as double))"
     )
+
+
+def test_a_thrift_query_reads_arrays_back_as_lists() -> None:
+    """A Thrift server sends an array (percentile()'s quantiles) as its JSON text: the step's Thrift connection
+    gives it back as a list, and leaves text that only looks like JSON alone."""
+    from metanprom.spark_step import ThriftSql
+
+    class Cursor:
+        description = (("q.quantiles", "ARRAY_TYPE"), ("q.n", "BIGINT_TYPE"), ("q.label", "STRING_TYPE"))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            pass
+
+        def execute(self, sql: str) -> None:
+            self.sql = sql
+
+        def fetchall(self):
+            return [("[1.0,2.5,NaN]", 3, "[not json"), (None, 0, "[]")]
+
+    thrift = ThriftSql.__new__(ThriftSql)
+    thrift.connection = type("Connection", (), {"cursor": lambda self: Cursor()})()
+    frame = thrift.query("select ...")
+    assert list(frame.columns) == ["quantiles", "n", "label"]
+    assert frame["quantiles"][0][:2] == [1.0, 2.5] and math.isnan(frame["quantiles"][0][2])
+    assert frame["quantiles"][1] is None
+    assert list(frame["label"]) == ["[not json", "[]"]
