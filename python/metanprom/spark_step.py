@@ -212,6 +212,24 @@ def mart_relations(manifest: Any) -> dict[str, str]:
     }
 
 
+def table_columns(sql: SparkSql, relation: str) -> list[tuple[str, str]]:
+    """A Spark table's or view's columns and their types, from `describe` (whose lines after the columns, from
+    one starting with '#', describe partitions)."""
+    described = sql.query(f"describe {relation}")
+    columns = []
+    for name, kind in zip(described["col_name"], described["data_type"], strict=True):
+        if not name or str(name).startswith("#"):
+            break
+        columns.append((str(name), str(kind)))
+    return columns
+
+
+def spark_md5_order(text: str) -> str:
+    """Spark SQL: the first 60 bits of the md5 of the SQL expression `text` as a BIGINT, the order
+    `metanprom.sqltext.md5_order` gives on DuckDB (the form of the dbt macro spark__sample_order)."""
+    return f"cast(conv(substr(md5({text}), 1, 15), 16, 10) as bigint)"
+
+
 def spark_string(text: str) -> str:
     """A Spark SQL string literal: backslashes and quotes escaped (Spark reads backslash escapes)."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -382,12 +400,7 @@ def copy_marts(build: SparkBuild, marts: Iterable[str], database: os.PathLike[st
     with duckdb.connect(str(database)) as con:
         for mart in marts:
             node = models[mart]
-            described = sql.query(f"describe {node.relation_name}")
-            columns = [
-                (name, _duckdb_type(kind))
-                for name, kind in zip(described["col_name"], described["data_type"], strict=True)
-                if name and not name.startswith("#")
-            ]
+            columns = [(name, _duckdb_type(kind)) for name, kind in table_columns(sql, node.relation_name)]
             con.register("spark_rows", sql.query(f"select * from {node.relation_name}"))
             table = f"main.{sql_identifier(mart)}"
             typed = ", ".join(f"cast({sql_identifier(n)} as {t}) as {sql_identifier(n)}" for n, t in columns)

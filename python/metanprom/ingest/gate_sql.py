@@ -188,8 +188,9 @@ class SparkGate:
         return "`" + name.replace("`", "``") + "`"
 
     def md5_order(self, text: str) -> str:
-        # the form of the dbt macro spark__sample_order: the md5's first 15 hexadecimal digits as a BIGINT
-        return f"cast(conv(substr(md5({text}), 1, 15), 16, 10) as bigint)"
+        from metanprom.spark_step import spark_md5_order
+
+        return spark_md5_order(text)
 
     def number(self, column: str) -> str:
         return f"try_cast(trim({self.quote(column)}) as double)"
@@ -210,7 +211,7 @@ class SparkGate:
             f"create or replace temporary view {header_view} using csv options (path {location}, header 'true',"
             f" {options})"
         )
-        present = [c for c in self.columns(header_view) if c != SPARK_POSITION]
+        present = self.columns(header_view)
         # read again with room for more fields than the header: Spark would drop them without a word. The header
         # line is read as a row (with header 'true' Spark warns that the extra columns are not in the header),
         # the first of the file's first partition, position 0, and left out
@@ -259,15 +260,9 @@ class SparkGate:
         return dict(self._present)
 
     def _described(self, relation: str) -> list[tuple[str, str]]:
-        described = self.sql.query(f"describe {relation}")
-        pairs = zip(described[described.columns[0]], described[described.columns[1]], strict=True)
-        # a partitioned table's description goes on after its columns, from a line starting with '#'
-        columns = []
-        for name, kind in pairs:
-            if not name or str(name).startswith("#"):
-                break
-            columns.append((str(name), str(kind)))
-        return columns
+        from metanprom.spark_step import table_columns
+
+        return table_columns(self.sql, relation)
 
     def columns(self, relation: str) -> list[str]:
         return [name for name, _ in self._described(relation)]
