@@ -82,3 +82,16 @@
         {%- endfor %}
     end
 {%- endmacro %}
+
+{#-
+    The sortable band label of a column that holds a band number (what band_order gives), as a SQL case
+    expression: lets a model group by the narrow number and name the band after.
+    Arguments: feature - a key of band_definitions(); order_column - SQL of the band number.
+-#}
+{% macro band_label_of_order(feature, order_column) -%}
+    case {{ order_column }}
+        {%- for band in band_list(feature) %}
+            when {{ band.band_order }} then '{{ band.band_label }}'
+        {%- endfor %}
+    end
+{%- endmacro %}

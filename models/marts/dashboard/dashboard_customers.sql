@@ -7,6 +7,12 @@
     'balance_band', 'balance_band_order', 'estimated_salary_band', 'estimated_salary_band_order',
     'property_score', 'has_balance', 'has_credit_card', 'is_active', 'cluster_id', 'is_churned',
 ] %}
+{#- band labels are named from their band numbers after counting: the grouping keys stay narrow -#}
+{%- set labelled = {
+    'age_band': 'age', 'credit_score_band': 'credit_score',
+    'balance_band': 'balance', 'estimated_salary_band': 'estimated_salary',
+} %}
+{%- set grouped = dimensions | reject('in', labelled) | list %}
 {#- each portrait feature's total, so a mean is sum(<feature>_total) / sum(customers) -#}
 {%- set totals = ['age', 'credit_score', 'property_score', 'product_count', 'estimated_salary'] %}
 {#-
@@ -24,6 +30,11 @@
         )) %}
     {%- endfor %}
 {%- endfor %}
+{%- if memberships | length > 62 %}
+    {{ exceptions.raise_compiler_error(
+        'dashboard_customers: ' ~ memberships | length ~ ' memberships do not fit in one 64-bit membership_mask (at most 62)'
+    ) }}
+{%- endif %}
 
 with
 
@@ -60,34 +71,35 @@ customers_clustered as (
 
 ),
 
--- each customer with the code of each membership it has (one list per
--- customer, most entries null), one row per entry after the unnest: the
--- customers are read once, with no join per scheme
-memberships as (
+-- each customer's memberships as one number: bit i set when it counts in
+-- membership i (see `memberships` above)
+customer_masks as (
 
     select
-        {%- for dimension in dimensions %}
+        {%- for dimension in grouped %}
             {{ dimension }},
         {%- endfor %}
         {%- for feature in totals + ['balance'] if feature not in dimensions %}
             {{ feature }},
         {%- endfor %}
-        {%- set codes = [] %}
+        {%- set bits = [] %}
         {%- for scheme_name, segment_id, condition in memberships %}
-            {%- do codes.append('case when ' ~ condition ~ ' then ' ~ loop.index0 ~ ' end') %}
+            {%- do bits.append('case when ' ~ condition ~ ' then ' ~ (2 ** loop.index0) ~ ' else 0 end') %}
         {%- endfor %}
-        {{ unnest_items(codes) }} as membership_code
+        {{ bits | join(' + ') }} as membership_mask
 
     from customers_clustered
 
 ),
 
--- the customers of each cell, counted once per membership (see `memberships`)
-cells as (
+-- the customers counted by cell and by the set of memberships they share: one
+-- aggregate over the customers, grouped by narrow columns (band numbers, not
+-- labels), so it stays small where a row per membership would spill
+mask_cells as (
 
     select
-        membership_code,
-        {%- for dimension in dimensions %}
+        membership_mask,
+        {%- for dimension in grouped %}
             {{ dimension }},
         {%- endfor %}
         count(*) as customers,
@@ -102,7 +114,49 @@ cells as (
         sum(balance) as balance_total,
         count(balance) as balance_customers
 
-    from memberships
+    from customer_masks
+    group by all
+
+),
+
+-- each of those counts once per membership its customers have
+mask_memberships as (
+
+    select
+        mask_cells.*,
+        {%- set codes = [] %}
+        {%- for scheme_name, segment_id, condition in memberships %}
+            {%- do codes.append(
+                'case when (membership_mask & ' ~ (2 ** loop.index0) ~ ') <> 0 then ' ~ loop.index0 ~ ' end'
+            ) %}
+        {%- endfor %}
+        {{ unnest_items(codes) }} as membership_code
+
+    from mask_cells
+
+),
+
+-- the customers of each cell, counted once per membership
+cells as (
+
+    select
+        membership_code,
+        {%- for dimension in grouped %}
+            {{ dimension }},
+        {%- endfor %}
+        cast(sum(customers) as bigint) as customers,
+        cast(sum(churned) as bigint) as churned,
+        {%- for feature in totals %}
+            {%- if feature == 'estimated_salary' %}
+                sum({{ feature }}_total) as {{ feature }}_total,
+            {%- else %}
+                cast(sum({{ feature }}_total) as bigint) as {{ feature }}_total,
+            {%- endif %}
+        {%- endfor %}
+        sum(balance_total) as balance_total,
+        cast(sum(balance_customers) as bigint) as balance_customers
+
+    from mask_memberships
     where membership_code is not null
     group by all
 
@@ -142,7 +196,11 @@ final as (
         definitions.offer_en,
         definitions.offer_ru,
         {%- for dimension in dimensions if dimension != 'extract' %}
-            cells.{{ dimension }},
+            {%- if dimension in labelled %}
+                {{ band_label_of_order(labelled[dimension], 'cells.' ~ dimension ~ '_order') }} as {{ dimension }},
+            {%- else %}
+                cells.{{ dimension }},
+            {%- endif %}
         {%- endfor %}
         cells.customers,
         cells.churned,
