@@ -2,23 +2,27 @@
 
 A hypothesis compares a measure between group a and group b. Instead of
 pulling every customer's value into Python, the engine returns the few
-numbers each test needs, in as few scans of the customers as the questions
-allow:
+numbers each test needs. The customers are read once: one aggregate counts
+each distinct value of the measure in group a, in group b and in both
+(`_value_counts`, kept). Everything else comes from that table, which has as
+many rows as the measure has distinct values (a few dozen for an age or a
+score, at most one per customer for money):
 
 - sizes, whether the measure is 0/1, how many are in both groups, and the
-  means (`summary`: one scan);
-- central moments, computed in two passes (mean first) so large money values
-  lose no precision (`moments`), optionally inside trimming bounds; without
-  bounds the second pass is the scan that also gives
-- the 1 %, 50 % and 99 % quantiles by linear interpolation, numpy's default
-  (`quantiles`);
-- Mann-Whitney's rank sum of group a with average ranks for ties, and the
-  tie term sum(t^3 - t) over tied values (`rank_sums`);
+  means (`summary`);
+- central moments, in two passes (mean first) so large money values lose no
+  precision (`moments`), optionally inside trimming bounds;
+- from the values in order with their running counts (`_ordered`: one sort,
+  kept): the 1 %, 50 % and 99 % quantiles by linear interpolation, numpy's
+  default (`quantiles`), and Mann-Whitney's rank sum of group a with average
+  ranks for ties and the tie term sum(t^3 - t) over tied values, whole and
+  inside trimming bounds (`rank_sums`);
 - counts per category (`crosstab`);
 - the values of a fixed sample: the customers first in the project's sample
   order (`frames.SAMPLE_ORDER`: the md5 of their key and the project's seed,
   stored once per customer), the same on every run and every engine
-  (`sample`).
+  (`sample`; read past a cut-off of that order, so the engine does not order
+  the whole group).
 
 `TwoGroups.from_arrays` puts two arrays in an in-memory DuckDB relation, so
 tests (and callers holding arrays) take the same route.
@@ -26,6 +30,7 @@ tests (and callers holding arrays) take the same route.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -37,6 +42,9 @@ from metanprom.sqltext import sql_string
 from metanprom.statistics.frames import SAMPLE_ORDER, SAMPLE_ORDER_SQL
 
 TRIM = 0.01
+QUANTILE_LEVELS = (TRIM, 0.5, 1 - TRIM)
+#: sample_order is the first 60 bits of an md5: uniform on [0, 2^60)
+SAMPLE_ORDER_RANGE = 2**60
 #: three floats: the sums of (y - mean)^2, ^3, ^4, or the 1 %, 50 % and 99 % quantiles
 _Triple = tuple[float, float, float]
 _LOCAL = threading.local()
@@ -99,9 +107,11 @@ class TwoGroups:
         # customers in a or in b (group b: not in a), y not null
         self.relation = relation
         self._counts: duckdb.DuckDBPyRelation | None = None
+        self._ordered_counts: duckdb.DuckDBPyRelation | None = None
         self._ranks: dict[tuple, RankSums] = {}
         self._summary: dict[str, int | bool | float] | None = None
-        self._spread: tuple[dict[bool, _Triple], dict[bool, _Triple]] | None = None
+        self._sums: dict[bool, _Triple] | None = None
+        self._quantiles: dict[bool, _Triple] | None = None
 
     @classmethod
     def from_customers(
@@ -156,13 +166,6 @@ class TwoGroups:
         """The engine's SQL where it differs from DuckDB's: `spark` for the Python step's Spark relations."""
         return getattr(self.relation, "dialect", "duckdb")
 
-    def _quantiles_sql(self, where: str) -> str:
-        """The 1 %, 50 % and 99 % quantiles of y (linear interpolation, numpy's default) as a list."""
-        levels = f"{TRIM}, 0.5, {1 - TRIM}"
-        if self._dialect == "spark":
-            return f"percentile(y::double, array({levels})) {where}"
-        return f"quantile_cont(y::double, [{levels}]) {where}"
-
     @property
     def _wide_integer(self) -> str:
         """An integer type wider than 64 bits, for twice a rank sum."""
@@ -172,23 +175,51 @@ class TwoGroups:
     def is_categorical(self) -> bool:
         return self.relation.types[self.relation.columns.index("y")] == duckdb.sqltype("varchar")
 
+    def _value_counts(self) -> duckdb.DuckDBPyRelation:
+        """Each distinct value with how many customers of group a, of group b and of both have it: the one
+        read of the customers, kept; every statistic but the samples comes from it."""
+        if self._counts is None:
+            self._counts = self._sql(
+                "select y, count(*) filter (where in_a) as t_a, count(*) filter (where not in_a) as t_b,"
+                " count(*) filter (where in_a and in_b) as t_ab from g group by y"
+            ).materialize()
+        return self._counts
+
+    def _on_counts(self, query: str) -> tuple:
+        """The one row of `query` over the value counts (named `v`)."""
+        return self._value_counts().query("v", query).fetchall()[0]
+
+    def _ordered(self) -> duckdb.DuckDBPyRelation:
+        """The value counts in the order of the values, with each group's running count (values up to and
+        including this one): one sort, kept, from which the quantiles and the rank sums are read."""
+        if self._ordered_counts is None:
+            self._ordered_counts = (
+                self._value_counts()
+                .query(
+                    "v",
+                    "select y, t_a, t_b, sum(t_a) over running as cum_a, sum(t_b) over running as cum_b from v"
+                    " window running as (order by y rows between unbounded preceding and current row)",
+                )
+                .materialize()
+            )
+        return self._ordered_counts
+
     def summary(self) -> dict[str, int | bool | float]:
         """n_a, n_b, how many customers are in both groups (`overlap`), whether every value is 0 or 1 (a 0/1
         measure), how many 1s each group has, and each group's mean (`mean_a`, `mean_b`; NaN for a categorical
-        measure or an empty group): one scan, kept."""
+        measure or an empty group): from the value counts, kept."""
         if self._summary is None:
             if self.is_categorical:
                 numeric = "false, 0, 0, null::double, null::double"
             else:
                 numeric = (
                     "coalesce(bool_and(y = 0 or y = 1), false),"
-                    " count(*) filter (where in_a and y = 1), count(*) filter (where not in_a and y = 1),"
-                    " avg(y::double) filter (where in_a), avg(y::double) filter (where not in_a)"
+                    " coalesce(sum(t_a) filter (where y = 1), 0), coalesce(sum(t_b) filter (where y = 1), 0),"
+                    " sum(t_a * y::double) / nullif(sum(t_a), 0), sum(t_b * y::double) / nullif(sum(t_b), 0)"
                 )
-            row = self._sql(
-                "select count(*) filter (where in_a), count(*) filter (where not in_a),"
-                f" count(*) filter (where in_a and in_b), {numeric} from g"
-            ).fetchall()[0]
+            row = self._on_counts(
+                f"select coalesce(sum(t_a), 0), coalesce(sum(t_b), 0), coalesce(sum(t_ab), 0), {numeric} from v"
+            )
             n_a, n_b, overlap, is_binary, ones_a, ones_b, mean_a, mean_b = row
             self._summary = {
                 "n_a": int(n_a), "n_b": int(n_b), "overlap": int(overlap), "is_binary": bool(is_binary),
@@ -201,95 +232,101 @@ class TwoGroups:
     @staticmethod
     def _between(low: float, high: float) -> str:
         """y within [low, high], the bounds as exact double literals."""
-        return f"y >= cast('{float(low)!r}' as double) and y <= cast('{float(high)!r}' as double)"
+        return f"y >= {_double(low)} and y <= {_double(high)}"
 
-    @classmethod
-    def _within(cls, bounds: dict[bool, tuple[float, float]] | None) -> str:
-        if not bounds:
-            return "true"
-        return " or ".join(
-            f"(in_a = {str(group).lower()} and {cls._between(low, high)})" for group, (low, high) in bounds.items()
-        )
+    @staticmethod
+    def _column(group: bool) -> str:
+        return "t_a" if group else "t_b"
 
-    def _whole_spread(self) -> tuple[dict[bool, _Triple], dict[bool, _Triple]]:
-        """Each whole group's sums of (y - mean)^k for k = 2, 3, 4 around the summary's means, and its (1 %,
-        50 %, 99 %) quantiles: one scan, kept."""
-        if self._spread is None:
-            summary = self.summary()
-            means = {True: summary["mean_a"], False: summary["mean_b"]}
-            parts = []
-            for group in (True, False):
-                where = f"filter (where in_a = {str(group).lower()})"
-                mean = f"cast('{float(means[group])!r}' as double)"
-                parts += [f"sum(power(y::double - {mean}, {k})) {where}" for k in (2, 3, 4)]
-                parts.append(self._quantiles_sql(where))
-            values = self._sql(f"select {', '.join(parts)} from g").fetchall()[0]
-            sums, quantiles = {}, {}
-            for index, group in enumerate((True, False)):
-                s2, s3, s4, q = values[4 * index : 4 * index + 4]
-                sums[group] = tuple(float(v) if v is not None else 0.0 for v in (s2, s3, s4))
-                if q is not None:
-                    quantiles[group] = tuple(float(v) for v in q)
-            self._spread = (sums, quantiles)
-        return self._spread
+    def _moment_sums(
+        self, means: dict[bool, float], bounds: dict[bool, tuple[float, float]] | None
+    ) -> dict[bool, _Triple]:
+        """Each group's sums of (y - mean)^k for k = 2, 3, 4 (inside `bounds` if given), from the value counts."""
+        parts = []
+        for group in (True, False):
+            within = f" filter (where {self._between(*bounds[group])})" if bounds else ""
+            parts += [
+                f"sum({self._column(group)} * power(y::double - {_double(means[group])}, {k})){within}"
+                for k in (2, 3, 4)
+            ]
+        values = self._on_counts(f"select {', '.join(parts)} from v")
+        return {
+            group: tuple(0.0 if v is None else float(v) for v in values[3 * i : 3 * i + 3])
+            for i, group in enumerate((True, False))
+        }
 
     def moments(self, bounds: dict[bool, tuple[float, float]] | None = None) -> dict[bool, Moments]:
-        """Each group's size, mean and central moment sums (True: group a), in two passes: the means, then
-        the sums of powers of the distances to them (no loss of precision on large money values). Without
-        bounds, both passes are scans shared with `summary` and `quantiles`."""
+        """Each group's size, mean and central moment sums (True: group a), in two passes over the value counts:
+        the means, then the sums of powers of the distances to them (no loss of precision on large money
+        values). Without bounds, the sizes and means are the summary's."""
         if not bounds:
             summary = self.summary()
-            sums = self._whole_spread()[0]
             sizes = {True: (summary["n_a"], summary["mean_a"]), False: (summary["n_b"], summary["mean_b"])}
-            return {
-                group: Moments(int(n), float(mean), *sums[group]) if n else Moments(0, float("nan"), 0.0, 0.0, 0.0)
-                for group, (n, mean) in sizes.items()
-            }
-        within = self._within(bounds)
-        means = self._sql(f"select in_a, count(*), avg(y::double) from g where {within} group by in_a").fetchall()
-        found = {group: Moments(0, float("nan"), 0.0, 0.0, 0.0) for group in (True, False)}
-        if not means:
-            return found
-        sums = ", ".join(
-            f"sum(power(y::double - cast('{float(mean)!r}' as double), {k}))"
-            f" filter (where in_a = {str(bool(group)).lower()})"
-            for group, _, mean in means
-            for k in (2, 3, 4)
-        )
-        values = self._sql(f"select {sums} from g where {within}").fetchall()[0]
-        for index, (group, n, mean) in enumerate(means):
-            s2, s3, s4 = (float(v) for v in values[3 * index : 3 * index + 3])
-            found[bool(group)] = Moments(int(n), float(mean), s2, s3, s4)
-        return found
+            if self._sums is None:
+                self._sums = self._moment_sums({g: mean for g, (_, mean) in sizes.items()}, None)
+            sums = self._sums
+        else:
+            parts = []
+            for group in (True, False):
+                column, within = self._column(group), self._between(*bounds[group])
+                parts += [
+                    f"coalesce(sum({column}) filter (where {within}), 0)",
+                    f"sum({column} * y::double) filter (where {within})"
+                    f" / nullif(sum({column}) filter (where {within}), 0)",
+                ]
+            row = self._on_counts(f"select {', '.join(parts)} from v")
+            sizes = {True: (row[0], row[1]), False: (row[2], row[3])}
+            if not any(n for n, _ in sizes.values()):
+                sums = {True: (0.0, 0.0, 0.0), False: (0.0, 0.0, 0.0)}
+            else:
+                means = {g: 0.0 if mean is None else float(mean) for g, (_, mean) in sizes.items()}
+                sums = self._moment_sums(means, bounds)
+        return {
+            group: Moments(int(n), float(mean), *sums[group]) if n else Moments(0, float("nan"), 0.0, 0.0, 0.0)
+            for group, (n, mean) in sizes.items()
+        }
 
-    def quantiles(self) -> dict[bool, tuple[float, float, float]]:
-        """Each group's (1 %, 50 %, 99 %) quantiles, linearly interpolated (numpy's default); an empty group has
-        none."""
-        return self._whole_spread()[1]
-
-    def _value_counts(self) -> duckdb.DuckDBPyRelation:
-        """Each distinct value with how many customers of group a and of group b have it: one aggregate,
-        kept, from which both rank sums (whole and trimmed) are computed."""
-        if self._counts is None:
-            self._counts = self._sql(
-                "select y, count(*) filter (where in_a) as t_a, count(*) filter (where not in_a) as t_b"
-                " from g group by y"
-            ).materialize()
-        return self._counts
+    def quantiles(self) -> dict[bool, _Triple]:
+        """Each group's (1 %, 50 %, 99 %) quantiles, linearly interpolated as numpy's default does it (between the
+        values at positions floor and ceiling of (n - 1) p of the sorted group); an empty group has none. The
+        values at those positions are read from the running counts: the first value whose count passes it."""
+        if self._quantiles is None:
+            summary = self.summary()
+            wanted: list[tuple[bool, float, int, int]] = []
+            for group in (True, False):
+                n = int(summary["n_a" if group else "n_b"])
+                if n == 0:
+                    continue
+                for level in QUANTILE_LEVELS:
+                    position = (n - 1) * level
+                    low = math.floor(position)
+                    wanted.append((group, position - low, low, min(low + 1, n - 1)))
+            found: dict[bool, list[float]] = {}
+            if wanted:
+                picks = ", ".join(
+                    f"min(y::double) filter (where cum_{'a' if group else 'b'} > {index})"
+                    for group, _, low, high in wanted
+                    for index in (low, high)
+                )
+                values = self._ordered().query("o", f"select {picks} from o").fetchall()[0]
+                for i, (group, fraction, _, _) in enumerate(wanted):
+                    found.setdefault(group, []).append(_lerp(float(values[2 * i]), float(values[2 * i + 1]), fraction))
+            self._quantiles = {group: (q[0], q[1], q[2]) for group, q in found.items()}
+        return self._quantiles
 
     def rank_sums(self, bounds: dict[bool, tuple[float, float]] | None = None) -> RankSums:
         """Mann-Whitney's sufficient statistics: sizes, group a's rank sum (average ranks), the tie term.
 
-        From the value counts: inside `bounds`, a value keeps group a's count where it lies within group a's
-        bounds and group b's where within group b's. Kept from `rank_sums_with` when it computed these."""
+        From the ordered value counts: inside `bounds`, a value keeps group a's count where it lies within group
+        a's bounds and group b's where within group b's. Kept from `rank_sums_with` when it computed these."""
         key = self._bounds_key(bounds)
         if key not in self._ranks:
             self._ranks[key] = self._rank_sums([bounds])[0]
         return self._ranks[key]
 
     def rank_sums_with(self, bounds: dict[bool, tuple[float, float]]) -> tuple[RankSums, RankSums]:
-        """The whole groups' rank sums and those inside `bounds`, from one ordering of the value counts (one
-        sort instead of two); both are kept for `rank_sums`."""
+        """The whole groups' rank sums and those inside `bounds`, in one read of the ordered value counts; both
+        are kept for `rank_sums`."""
         whole, trimmed = self._rank_sums([None, bounds])
         self._ranks[self._bounds_key(None)] = whole
         self._ranks[self._bounds_key(bounds)] = trimmed
@@ -300,39 +337,34 @@ class TwoGroups:
         return tuple(sorted(bounds.items())) if bounds else ()
 
     def _rank_sums(self, all_bounds: list[dict[bool, tuple[float, float]] | None]) -> list[RankSums]:
-        """Rank sums for each of `all_bounds` (None: the whole groups), every one from the same window over the
-        value counts ordered by value. A value no group keeps counts 0 everywhere, so it ranks nothing."""
-        counts, ranked, sums = [], [], []
+        """Rank sums for each of `all_bounds` (None: the whole groups), from the ordered value counts with no
+        second sort: how many kept values of a group lie below a value follows from the group's running count.
+        With A = the group's values below y (its running count less its own), those kept (within [low, high])
+        number min(A, the group's values <= high) - min(A, its values < low): two counts per group, read first.
+        A value no group keeps counts 0 everywhere, so it ranks nothing."""
+        edges = self._bound_counts([bounds for bounds in all_bounds if bounds])
+        kept, sums = [], []
         for i, bounds in enumerate(all_bounds):
-            if bounds:
-                counts.append(
-                    f"case when {self._between(*bounds[True])} then t_a else 0 end as a{i},"
-                    f" case when {self._between(*bounds[False])} then t_b else 0 end as b{i}"
-                )
-            else:
-                counts.append(f"t_a as a{i}, t_b as b{i}")
-            ranked.append(f"a{i}, a{i} + b{i} as t{i}, sum(a{i} + b{i}) over running - (a{i} + b{i}) as below{i}")
+            for group, letter in ((True, "a"), (False, "b")):
+                below = f"(cum_{letter} - t_{letter})"
+                if bounds:
+                    before, through = edges[(group, *bounds[group])]
+                    kept += [
+                        f"case when {self._between(*bounds[group])} then t_{letter} else 0 end as {letter}{i}",
+                        f"least({below}, {through}) - least({below}, {before}) as below_{letter}{i}",
+                    ]
+                else:
+                    kept += [f"t_{letter} as {letter}{i}", f"{below} as below_{letter}{i}"]
             sums.append(
-                f"coalesce(sum(a{i}), 0), coalesce(sum(t{i} - a{i}), 0),"
+                f"coalesce(sum(a{i}), 0), coalesce(sum(b{i}), 0),"
                 # twice the rank sum, in integers: a tied value's average rank is below + (t + 1) / 2
-                f" coalesce(sum(cast(a{i} as {self._wide_integer}) * (2 * below{i} + t{i} + 1)), 0),"
-                f" coalesce(sum(power(t{i}::double, 3) - t{i}), 0)"
+                f" coalesce(sum(cast(a{i} as {self._wide_integer})"
+                f" * (2 * (below_a{i} + below_b{i}) + a{i} + b{i} + 1)), 0),"
+                f" coalesce(sum(power((a{i} + b{i})::double, 3) - (a{i} + b{i})), 0)"
             )
         row = (
-            self._value_counts()
-            .query(
-                "v",
-                f"""
-            with kept as (select y, {", ".join(counts)} from v),
-            ranked as (
-                select {", ".join(ranked)}
-                from kept
-                window running as (order by y rows between unbounded preceding and current row)
-            )
-            select {", ".join(sums)}
-            from ranked
-            """,
-            )
+            self._ordered()
+            .query("o", f"with kept as (select {', '.join(kept)} from o) select {', '.join(sums)} from kept")
             .fetchall()[0]
         )
         return [
@@ -340,17 +372,60 @@ class TwoGroups:
             for i in range(len(all_bounds))
         ]
 
+    def _bound_counts(self, all_bounds: list[dict[bool, tuple[float, float]]]) -> dict[tuple, tuple[int, int]]:
+        """For each group and (low, high) of `all_bounds`: how many of the group's values lie below low, and how
+        many at or below high; one aggregate over the value counts."""
+        wanted = sorted({(group, *bounds[group]) for bounds in all_bounds for group in (True, False)})
+        if not wanted:
+            return {}
+        parts = []
+        for group, low, high in wanted:
+            column = self._column(group)
+            parts += [
+                f"coalesce(sum({column}) filter (where y < {_double(low)}), 0)",
+                f"coalesce(sum({column}) filter (where y <= {_double(high)}), 0)",
+            ]
+        row = self._on_counts(f"select {', '.join(parts)} from v")
+        return {key: (int(row[2 * i]), int(row[2 * i + 1])) for i, key in enumerate(wanted)}
+
     def crosstab(self) -> tuple[list[str], np.ndarray]:
         """Categories in sorted order, and the 2 x k table of counts (row 0: group a)."""
-        rows = self._sql("select y, count(*) filter (where in_a), count(*) filter (where not in_a) from g group by y")
-        counts = sorted(rows.fetchall(), key=lambda r: r[0])
+        counts = sorted(self._value_counts().project("y, t_a, t_b").fetchall(), key=lambda r: r[0])
         table = np.array([[r[1] for r in counts], [r[2] for r in counts]], dtype=np.int64)
         return [r[0] for r in counts], table
 
     def sample(self, in_a: bool, size: int | None = None) -> np.ndarray:
-        """Group a's (or b's) values: all of them, or the `size` customers first in SAMPLE_ORDER."""
-        limit = f"order by {SAMPLE_ORDER} limit {int(size)}" if size is not None else ""
-        values = self._sql(f"select y from g where in_a = {str(in_a).lower()} {limit}").fetchnumpy()["y"]
+        """Group a's (or b's) values: all of them, or the `size` customers first in SAMPLE_ORDER.
+
+        The first ones are read below a cut-off of sample_order (uniform over [0, 2^60)) where the group's size
+        expects about a quarter more than `size` customers, so the engine orders those, not the whole group;
+        should the cut-off hold too few, the whole group is ordered. The same values either way."""
+        group = f"in_a = {str(in_a).lower()}"
+        if size is None:
+            values = self._sql(f"select y from g where {group}").fetchnumpy()["y"]
+        else:
+            first = f"order by {SAMPLE_ORDER} limit {int(size)}"
+            n = int(self.summary()["n_a" if in_a else "n_b"])
+            wanted = min(int(size), n)
+            cut = math.ceil((1.25 * wanted + 1000) / max(n, 1) * SAMPLE_ORDER_RANGE)
+            values = None
+            if cut < SAMPLE_ORDER_RANGE:
+                values = self._sql(f"select y from g where {group} and sample_order < {cut} {first}").fetchnumpy()["y"]
+            if values is None or len(values) < wanted:
+                values = self._sql(f"select y from g where {group} {first}").fetchnumpy()["y"]
         if self.is_categorical:
             return np.asarray(values, dtype=object)
         return np.asarray(values, dtype=float)
+
+
+def _double(value: float) -> str:
+    """A float as an exact SQL double literal."""
+    return f"cast('{float(value)!r}' as double)"
+
+
+def _lerp(low: float, high: float, fraction: float) -> float:
+    """numpy's linear interpolation between two sorted values (numpy.lib's _lerp: from the upper value when the
+    fraction is at least one half), so a quantile is numpy.quantile's to the last bit."""
+    if fraction >= 0.5:
+        return high - (high - low) * (1 - fraction)
+    return low + (high - low) * fraction
