@@ -18,6 +18,10 @@ def sql_string(value: str | Path) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+#: md5_order's values are uniform over [0, MD5_ORDER_RANGE): a cut-off c keeps about c / MD5_ORDER_RANGE of the rows
+MD5_ORDER_RANGE = 2**60
+
+
 def md5_order(text: str) -> str:
     """SQL: the first 60 bits (15 hexadecimal digits) of the md5 of the SQL expression `text`, as a positive BIGINT:
     an order that is the same on every run and engine (the dbt macro `sample_order` renders the same form)."""

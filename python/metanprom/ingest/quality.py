@@ -26,6 +26,7 @@ replaced); `warning` is reported and the run goes on.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import shutil
@@ -40,6 +41,7 @@ from metanprom.ingest.check_results import CheckResult
 from metanprom.ingest.formats import FORMATS
 from metanprom.ingest.gate_sql import DuckDbGate, GateSql, UnreadableExtractError, ordered
 from metanprom.ingest.suites import mart_spec, raw_spec
+from metanprom.sqltext import MD5_ORDER_RANGE
 
 #: Above this many rows, GE validates a keyed sample of this many, the same on every run and engine (dbt's SQL
 #: checks still see every row; the error-severity range checks, like a negative balance, see every row too, see
@@ -146,24 +148,36 @@ def _outside(engine: GateSql, column: str, kwargs: dict[str, Any]) -> str:
     return f"({number} is not null and ({' or '.join(bounds) or 'false'}))"
 
 
-def _first_by(engine: GateSql, relation: str, columns: list[str], order: str, tiebreak: str) -> pd.DataFrame:
-    """The GE_MAX_ROWS rows of `relation` (its `columns`) first by the BIGINT `order`, then by `tiebreak`. The last
-    order kept is found by a narrow query over `order` alone, then the rows up to it are read: ordering whole rows
-    held 2 to 3.5 GB at 10 million rows."""
-    last = engine.rows(f"select max(o) from (select {order} as o from {relation} order by o limit {GE_MAX_ROWS})")
+def _first_by(
+    engine: GateSql, relation: str, columns: list[str], order: str, tiebreak: str, total: int | None = None
+) -> pd.DataFrame:
+    """The GE_MAX_ROWS rows of `relation` (its `columns`) first by the BIGINT `order`, then by `tiebreak`.
+
+    `order` is the first 60 bits of an md5, uniform over [0, 2^60). Given the relation's row count (`total`), the
+    rows below a cut-off where about a quarter more than GE_MAX_ROWS are expected are read and ordered: one pass.
+    Without it, or should the cut-off hold too few, the last order kept is found first by a narrow query over
+    `order` alone, then the rows up to it are read (ordering whole rows held 2 to 3.5 GB at 10 million rows).
+    The same rows either way."""
     every = ", ".join(engine.quote(c) for c in columns)
-    return engine.query(
-        f"select {every} from {relation} where {order} <= {int(last[0][0])} order by {order}, {tiebreak}"
-        f" limit {GE_MAX_ROWS}"
-    )
+    first = f"order by {order}, {tiebreak} limit {GE_MAX_ROWS}"
+    if total:
+        cut = math.ceil((1.25 * GE_MAX_ROWS + 1000) / total * MD5_ORDER_RANGE)
+        if cut < MD5_ORDER_RANGE:
+            rows = engine.query(f"select {every} from {relation} where {order} < {cut} {first}")
+            if len(rows) == min(GE_MAX_ROWS, total):
+                return rows
+    last = engine.rows(f"select max(o) from (select {order} as o from {relation} order by o limit {GE_MAX_ROWS})")
+    return engine.query(f"select {every} from {relation} where {order} <= {int(last[0][0])} {first}")
 
 
-def _raw_sample(engine: GateSql, relation: str, fmt_name: str, present: list[str]) -> pd.DataFrame:
+def _raw_sample(
+    engine: GateSql, relation: str, fmt_name: str, present: list[str], rows: int | None = None
+) -> pd.DataFrame:
     """What Great Expectations validates of a file: every row of a file of at most GE_MAX_ROWS rows, in the file's
     order; of a larger one, a keyed sample, the GE_MAX_ROWS rows first by the md5 of their customer id, city and
     the project's seed (its first 60 bits), then by their text: rows sharing a key end up side by side, so a
     repeated key is seen whole, and the choice is the same on every run and engine. A larger file whose columns
-    are wrong gives its first rows."""
+    are wrong gives its first rows. `rows`: the file's row count, if known (the sample is then read in one pass)."""
     every = ", ".join(engine.quote(c) for c in present)
     first = engine.query(f"select {every} from {relation}{engine.file_order} limit {GE_MAX_ROWS + 1}")
     if len(first) <= GE_MAX_ROWS:
@@ -174,7 +188,7 @@ def _raw_sample(engine: GateSql, relation: str, fmt_name: str, present: list[str
     key = ", '|', ".join(f"coalesce({engine.quote(fmt.raw(c))}, '')" for c in ("customer_id", "city"))
     seed = engine.string(str(project.random_seed()))
     order = engine.md5_order(f"concat({key}, '|', {seed})")
-    return _first_by(engine, relation, present, order, ordered(engine, present))
+    return _first_by(engine, relation, present, order, ordered(engine, present), rows)
 
 
 def _mart_sample(engine: GateSql, relation: str, total: int) -> pd.DataFrame:
@@ -189,7 +203,7 @@ def _mart_sample(engine: GateSql, relation: str, total: int) -> pd.DataFrame:
         every = ", ".join(engine.quote(c) for c in columns)
         return engine.query(f"select {every} from {relation} order by {ordered(engine, columns)}")
     if "sample_order" in columns:
-        return _first_by(engine, relation, columns, "sample_order", ordered(engine, columns))
+        return _first_by(engine, relation, columns, "sample_order", ordered(engine, columns), total)
     if {"extract", "customer_key"} <= set(columns):
         customers = engine.marts()["customers"]
         last = (
@@ -273,12 +287,13 @@ def check_raw(
         gate = engine or DuckDbGate()
         try:
             relation, present = gate.read_raw(path, fmt_name)
-            text = _raw_sample(gate, relation, fmt_name, present)
             text_spec, number_spec = raw_spec(fmt_name)
             if present != list(FORMATS[fmt_name].header):
                 text_spec = text_spec[:1]  # columns are wrong: the other checks would only repeat it
                 number_spec = []
+            # the count first: the keyed sample then needs one pass over the file
             numbers, counts[fmt_name] = number_checks(gate, relation, fmt_name, number_spec)
+            text = _raw_sample(gate, relation, fmt_name, present, counts[fmt_name])
         except gate.errors as error:
             first = str(error).strip().splitlines()
             detail = " ".join(line.strip() for line in first[:2])

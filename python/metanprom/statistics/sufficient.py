@@ -38,13 +38,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metanprom.sqltext import sql_string
+from metanprom.sqltext import MD5_ORDER_RANGE, sql_string
 from metanprom.statistics.frames import SAMPLE_ORDER, SAMPLE_ORDER_SQL
 
 TRIM = 0.01
 QUANTILE_LEVELS = (TRIM, 0.5, 1 - TRIM)
-#: sample_order is the first 60 bits of an md5: uniform on [0, 2^60)
-SAMPLE_ORDER_RANGE = 2**60
 #: three floats: the sums of (y - mean)^2, ^3, ^4, or the 1 %, 50 % and 99 % quantiles
 _Triple = tuple[float, float, float]
 _LOCAL = threading.local()
@@ -397,9 +395,9 @@ class TwoGroups:
     def sample(self, in_a: bool, size: int | None = None) -> np.ndarray:
         """Group a's (or b's) values: all of them, or the `size` customers first in SAMPLE_ORDER.
 
-        The first ones are read below a cut-off of sample_order (uniform over [0, 2^60)) where the group's size
-        expects about a quarter more than `size` customers, so the engine orders those, not the whole group;
-        should the cut-off hold too few, the whole group is ordered. The same values either way."""
+        The first ones are read below a cut-off of sample_order (an md5 order, uniform over [0, MD5_ORDER_RANGE))
+        where the group's size expects about a quarter more than `size` customers, so the engine orders those, not
+        the whole group; should the cut-off hold too few, the whole group is ordered. The same values either way."""
         group = f"in_a = {str(in_a).lower()}"
         if size is None:
             values = self._sql(f"select y from g where {group}").fetchnumpy()["y"]
@@ -407,9 +405,9 @@ class TwoGroups:
             first = f"order by {SAMPLE_ORDER} limit {int(size)}"
             n = int(self.summary()["n_a" if in_a else "n_b"])
             wanted = min(int(size), n)
-            cut = math.ceil((1.25 * wanted + 1000) / max(n, 1) * SAMPLE_ORDER_RANGE)
+            cut = math.ceil((1.25 * wanted + 1000) / max(n, 1) * MD5_ORDER_RANGE)
             values = None
-            if cut < SAMPLE_ORDER_RANGE:
+            if cut < MD5_ORDER_RANGE:
                 values = self._sql(f"select y from g where {group} and sample_order < {cut} {first}").fetchnumpy()["y"]
             if values is None or len(values) < wanted:
                 values = self._sql(f"select y from g where {group} {first}").fetchnumpy()["y"]
