@@ -7,6 +7,7 @@ table function's or COPY's file name cannot always be bound, so it goes through
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 
@@ -20,6 +21,14 @@ def sql_string(value: str | Path) -> str:
 
 #: md5_order's values are uniform over [0, MD5_ORDER_RANGE): a cut-off c keeps about c / MD5_ORDER_RANGE of the rows
 MD5_ORDER_RANGE = 2**60
+
+
+def md5_cut_off(wanted: int, total: int) -> int | None:
+    """A cut-off of md5_order below which about a quarter more than the `wanted` first of `total` rows lie (and
+    1,000 more), so a query reads and orders those instead of every row; None when that would be every row. The
+    caller checks it got `wanted` rows and otherwise orders every row."""
+    cut = math.ceil((1.25 * wanted + 1000) / max(total, 1) * MD5_ORDER_RANGE)
+    return cut if cut < MD5_ORDER_RANGE else None
 
 
 def md5_order(text: str) -> str:

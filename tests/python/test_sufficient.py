@@ -138,13 +138,12 @@ def test_a_large_groups_sample_is_its_first_customers_by_the_md5_of_their_key(mo
     group ordered: the customers first by the md5 of their key (worked here with hashlib) either way."""
     import hashlib
 
-    from metanprom import project
-    from metanprom.statistics import sufficient
+    from metanprom import project, sqltext
 
     seed = project.random_seed()
     a = np.arange(20_000, dtype=float)
     expected = sorted(range(20_000), key=lambda i: hashlib.md5(f"a{i}|{seed}".encode()).hexdigest())[:100]
     assert TwoGroups.from_arrays(a, np.arange(5, dtype=float)).sample(True, 100).tolist() == expected
     # a range 2^10 times too small puts the cut-off below nearly every customer: the whole group is ordered
-    monkeypatch.setattr(sufficient, "MD5_ORDER_RANGE", 2**50)
+    monkeypatch.setattr(sqltext, "MD5_ORDER_RANGE", 2**50)
     assert TwoGroups.from_arrays(a, np.arange(5, dtype=float)).sample(True, 100).tolist() == expected

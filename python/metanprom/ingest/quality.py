@@ -26,7 +26,6 @@ replaced); `warning` is reported and the run goes on.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 import shutil
@@ -41,7 +40,7 @@ from metanprom.ingest.check_results import CheckResult
 from metanprom.ingest.formats import FORMATS
 from metanprom.ingest.gate_sql import DuckDbGate, GateSql, UnreadableExtractError, ordered
 from metanprom.ingest.suites import mart_spec, raw_spec
-from metanprom.sqltext import MD5_ORDER_RANGE
+from metanprom.sqltext import md5_cut_off
 
 #: Above this many rows, GE validates a keyed sample of this many, the same on every run and engine (dbt's SQL
 #: checks still see every row; the error-severity range checks, like a negative balance, see every row too, see
@@ -161,8 +160,8 @@ def _first_by(
     every = ", ".join(engine.quote(c) for c in columns)
     first = f"order by {order}, {tiebreak} limit {GE_MAX_ROWS}"
     if total:
-        cut = math.ceil((1.25 * GE_MAX_ROWS + 1000) / total * MD5_ORDER_RANGE)
-        if cut < MD5_ORDER_RANGE:
+        cut = md5_cut_off(GE_MAX_ROWS, total)
+        if cut is not None:
             rows = engine.query(f"select {every} from {relation} where {order} < {cut} {first}")
             if len(rows) == min(GE_MAX_ROWS, total):
                 return rows

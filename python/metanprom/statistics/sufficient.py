@@ -38,7 +38,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metanprom.sqltext import MD5_ORDER_RANGE, sql_string
+from metanprom.sqltext import md5_cut_off, sql_string
 from metanprom.statistics.frames import SAMPLE_ORDER, SAMPLE_ORDER_SQL
 
 TRIM = 0.01
@@ -395,7 +395,7 @@ class TwoGroups:
     def sample(self, in_a: bool, size: int | None = None) -> np.ndarray:
         """Group a's (or b's) values: all of them, or the `size` customers first in SAMPLE_ORDER.
 
-        The first ones are read below a cut-off of sample_order (an md5 order, uniform over [0, MD5_ORDER_RANGE))
+        The first ones are read below a cut-off of sample_order (an md5 order: `md5_cut_off`)
         where the group's size expects about a quarter more than `size` customers, so the engine orders those, not
         the whole group; should the cut-off hold too few, the whole group is ordered. The same values either way."""
         group = f"in_a = {str(in_a).lower()}"
@@ -405,9 +405,9 @@ class TwoGroups:
             first = f"order by {SAMPLE_ORDER} limit {int(size)}"
             n = int(self.summary()["n_a" if in_a else "n_b"])
             wanted = min(int(size), n)
-            cut = math.ceil((1.25 * wanted + 1000) / max(n, 1) * MD5_ORDER_RANGE)
+            cut = md5_cut_off(wanted, n)
             values = None
-            if cut < MD5_ORDER_RANGE:
+            if cut is not None:
                 values = self._sql(f"select y from g where {group} and sample_order < {cut} {first}").fetchnumpy()["y"]
             if values is None or len(values) < wanted:
                 values = self._sql(f"select y from g where {group} {first}").fetchnumpy()["y"]
