@@ -59,6 +59,30 @@ def test_marts_reconcile_with_customers(which: str, request: pytest.FixtureReque
     assert clusters == customers
 
 
+@pytest.mark.parametrize("which", ["shipped_warehouse", "real_warehouse"])
+def test_portrait_means_and_medians_are_numpys_on_the_customers(which: str, request) -> None:
+    """Every mean and median of churn_portrait against numpy on the customers' values (the medians come
+    from counts of buckets and of the middle buckets' values; numpy sorts every value)."""
+    warehouse = request.getfixturevalue(which)
+    numeric = project.features()["numeric"]
+    with connect(warehouse) as con:
+        portrait = {
+            (extract, feature, statistic): (churned, retained, everyone)
+            for extract, feature, statistic, churned, retained, everyone in con.execute(
+                "select extract, feature, statistic, churned_value, retained_value, all_value "
+                "from churn_portrait where feature_type = 'numeric'"
+            ).fetchall()
+        }
+        customers = con.execute(f"select extract, is_churned, {', '.join(numeric)} from customers").df()
+    assert len(portrait) == 2 * 2 * len(numeric)
+    for (extract, feature, statistic), got in portrait.items():
+        rows = customers[customers["extract"] == extract]
+        groups = (rows[rows["is_churned"]], rows[~rows["is_churned"]], rows)
+        values = [g[feature].dropna().to_numpy(dtype=float) for g in groups]
+        expected = [np.median(v) if statistic == "median" else np.mean(v) for v in values]
+        assert got == pytest.approx(expected, rel=1e-12), (extract, feature, statistic)
+
+
 def test_products_age_on_the_real_older_extract_is_three_exclusive_segments(real_warehouse: Path) -> None:
     rows = _rows(
         real_warehouse,

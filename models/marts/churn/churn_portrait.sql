@@ -1,13 +1,17 @@
 {%- set numeric = analysis_features()['numeric'] -%}
-{#- every median comes from value counts (a grouping aggregate and a sort, which can spill to disk), not
-    from holding every value: median() cannot spill. At 10 million customers six of them beside another model
-    outgrew DuckDB's memory limit; later the two money columns' alone did so beside segment_discovery. -#}
+{#- every median comes from counts (grouping aggregates, which can spill to disk), not from holding every
+    value: median() cannot spill. At 10 million customers six of them beside another model outgrew DuckDB's
+    memory limit; later the two money columns' value counts and their sort took most of this model's time,
+    hence the buckets below. -#}
 {%- set counted = numeric -%}
 {%- set aggregated = [] -%}
 {%- for column in numeric -%}
     {%- do aggregated.append((column, 'mean')) -%}
 {%- endfor -%}
 {%- set statistic_function = {'mean': 'avg'} -%}
+{#- the three groups every statistic is given for, and which customers each holds -#}
+{%- set groups = ['churned', 'retained', 'everyone'] -%}
+{%- set group_condition = {'churned': 'is_churned and', 'retained': 'not is_churned and', 'everyone': ''} -%}
 
 with
 
@@ -37,28 +41,56 @@ aggregated as (
 
 ),
 
-value_counts as (
+-- Every median comes in two passes over the customers, not from a sort of every value (at 10 million
+-- customers the money columns hold nearly as many distinct values). First each value's bucket,
+-- floor(value / width), is counted per group: a bucket is a range of values, so a value in a lower bucket
+-- is smaller (division by a positive number and floor keep the order). The width is 1/1024 of the mean
+-- absolute value of the feature in the extract: whole numbers keep one value per bucket, money a few
+-- thousand buckets.
+widths as (
 
     {%- for column in counted %}
 
         select
             extract,
             '{{ column }}' as feature,
-            {{ column }}::double as feature_value,
-            count(*) filter (where is_churned) as churned,
-            count(*) filter (where not is_churned) as retained,
+            coalesce(nullif(avg(abs({{ column }}::double)), 0), 1) / 1024 as bucket_width
+
+        from customers
+        group by extract
+        union all
+    {%- endfor %}
+
+    {{ no_rows({'extract': 'string', 'feature': 'string', 'bucket_width': 'double'}, 'customers') }}
+
+),
+
+bucket_counts as (
+
+    {%- for column in counted %}
+
+        select
+            customers.extract,
+            '{{ column }}' as feature,
+            floor(customers.{{ column }}::double / widths.bucket_width) as bucket,
+            any_value(widths.bucket_width) as bucket_width,
+            count(*) filter (where customers.is_churned) as churned,
+            count(*) filter (where not customers.is_churned) as retained,
             count(*) as everyone
 
         from customers
-        where {{ column }} is not null
-        group by extract, {{ column }}
+        inner join widths
+            on customers.extract = widths.extract and widths.feature = '{{ column }}'
+        where customers.{{ column }} is not null
+        group by customers.extract, floor(customers.{{ column }}::double / widths.bucket_width)
         union all
     {%- endfor %}
 
     {{ no_rows({
         'extract': 'string',
         'feature': 'string',
-        'feature_value': 'double',
+        'bucket': 'double',
+        'bucket_width': 'double',
         'churned': 'bigint',
         'retained': 'bigint',
         'everyone': 'bigint',
@@ -66,22 +98,120 @@ value_counts as (
 
 ),
 
--- each value's position: how many customers hold it or a smaller one, and how many there are
-positions as (
+-- each bucket's position: how many customers of the group hold a value in it or a lower one, and the
+-- group's middle position (n - 1) / 2
+bucket_positions as (
 
     select
-        {%- for group in ['churned', 'retained', 'everyone'] %}
+        {%- for group in groups %}
             sum({{ group }}) over running as up_to_{{ group }},
             (sum({{ group }}) over whole - 1) / 2 as middle_{{ group }},
         {%- endfor %}
         extract,
         feature,
+        bucket,
+        bucket_width
+
+    from bucket_counts
+    window
+        running as (partition by extract, feature order by bucket rows unbounded preceding),
+        whole as (partition by extract, feature)
+
+),
+
+-- per group, the buckets holding the values at the floor and the ceiling of its middle position, and how
+-- many of its customers hold a value in a lower bucket
+middle_buckets as (
+
+    select
+        {%- for group in groups %}
+            min(bucket) filter (where up_to_{{ group }} > floor(middle_{{ group }})) as {{ group }}_first_bucket,
+            min(bucket) filter (where up_to_{{ group }} > ceil(middle_{{ group }})) as {{ group }}_last_bucket,
+            coalesce(max(up_to_{{ group }}) filter (where up_to_{{ group }} <= floor(middle_{{ group }})), 0)
+                as {{ group }}_below,
+            any_value(middle_{{ group }}) as {{ group }}_middle,
+        {%- endfor %}
+        extract,
+        feature,
+        any_value(bucket_width) as bucket_width
+
+    from bucket_positions
+    group by extract, feature
+
+),
+
+-- second pass: every customer's value in its bucket, beside its extract's and feature's middle buckets (read
+-- once: only the values of middle buckets are kept below)
+bucketed_values as (
+
+    {%- for column in counted %}
+
+        select
+            middle_buckets.*,
+            customers.is_churned,
+            customers.{{ column }}::double as feature_value,
+            floor(customers.{{ column }}::double / middle_buckets.bucket_width) as bucket
+
+        from customers
+        inner join middle_buckets
+            on customers.extract = middle_buckets.extract and middle_buckets.feature = '{{ column }}'
+        where customers.{{ column }} is not null
+        {{ 'union all' if not loop.last }}
+    {%- endfor %}
+
+),
+
+middle_values as (
+
+    select
+        {%- for group in groups %}
+            {{ group_condition[group] }} bucket between {{ group }}_first_bucket and {{ group }}_last_bucket
+                as in_{{ group }}_middle,
+            {{ group }}_below,
+            {{ group }}_middle,
+        {%- endfor %}
+        extract,
+        feature,
         feature_value
 
-    from value_counts
-    window
-        running as (partition by extract, feature order by feature_value rows unbounded preceding),
-        whole as (partition by extract, feature)
+    from bucketed_values
+
+),
+
+-- the values of any group's middle buckets, one row per value, counted per group in its own middle buckets
+middle_value_counts as (
+
+    select
+        {%- for group in groups %}
+            count(*) filter (where in_{{ group }}_middle) as {{ group }},
+            any_value({{ group }}_below) as {{ group }}_below,
+            any_value({{ group }}_middle) as {{ group }}_middle,
+        {%- endfor %}
+        extract,
+        feature,
+        feature_value
+
+    from middle_values
+    where in_churned_middle or in_retained_middle or in_everyone_middle
+    group by extract, feature, feature_value
+
+),
+
+-- each of those values' position in each group: the group's customers below its middle buckets plus a
+-- running count (a value below a group's middle buckets counts none of it, one above all of them)
+middle_positions as (
+
+    select
+        {%- for group in groups %}
+            {{ group }}_below + sum({{ group }}) over running as up_to_{{ group }},
+            {{ group }}_middle,
+        {%- endfor %}
+        extract,
+        feature,
+        feature_value
+
+    from middle_value_counts
+    window running as (partition by extract, feature order by feature_value rows unbounded preceding)
 
 ),
 
@@ -90,15 +220,15 @@ positions as (
 counted_medians as (
 
     select
-        {%- for group in ['churned', 'retained', 'everyone'] %}
-            {{ value_at_middle('feature_value', 'up_to_' ~ group, 'middle_' ~ group) }}
+        {%- for group in groups %}
+            {{ value_at_middle('feature_value', 'up_to_' ~ group, group ~ '_middle') }}
                 as {{ 'all' if group == 'everyone' else group }}_value,
         {%- endfor %}
         extract,
         feature,
         'median' as statistic
 
-    from positions
+    from middle_positions
     group by extract, feature
 
 ),
