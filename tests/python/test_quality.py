@@ -131,6 +131,32 @@ def test_great_expectations_validates_a_keyed_sample_of_a_large_mart(shipped_war
     assert len(dashboard) == 30
 
 
+def test_an_aggregate_marts_sample_is_its_first_rows_by_the_md5_of_their_text(shipped_warehouse: Path, monkeypatch):
+    """A mart without customers (dashboard_customers): the rows first by the md5 of the text of their columns other
+    than floating point, joined by '|' (worked here with hashlib), through the cut-off and the exact route alike."""
+    import hashlib
+
+    monkeypatch.setattr(quality, "GE_MAX_ROWS", 30)
+    gate = DuckDbGate(shipped_warehouse)
+    try:
+        relation = gate.marts()["dashboard_customers"]
+        hashed = gate.exact_columns(relation)
+        total = gate.rows(f"select count(*) from {relation}")[0][0]
+        # the mart's row count (one pass below a cut-off), and a count so large that the cut-off holds too few
+        samples = [quality._mart_sample(gate, relation, count) for count in (total, 10**9)]
+        texts = ", ".join(f"cast({gate.quote(c)} as varchar) as text_{i}" for i, c in enumerate(hashed))
+        every = gate.query(f"select *, {texts} from {relation}")
+    finally:
+        gate.close()
+    assert len(hashed) > 5 and quality.md5_cut_off(30, total) is not None, "the cut-off route is taken"
+    text = every[[f"text_{i}" for i in range(len(hashed))]].fillna("").agg("|".join, axis=1)
+    every["md5"] = [hashlib.md5(t.encode()).hexdigest() for t in text]
+    expected = every.sort_values("md5").head(30)[hashed].values.tolist()
+    for sample in samples:
+        assert len(sample) == 30
+        assert sample[hashed].values.tolist() == expected
+
+
 def test_the_gates_connections_keep_to_the_memory_budget(monkeypatch, shipped_warehouse: Path) -> None:
     """$METANPROM_DUCKDB_MEMORY_LIMIT caps the gates' DuckDB connections as it caps the build's and the exports'."""
     from metanprom import settings

@@ -60,7 +60,13 @@ class GateSql(Protocol):
 
     def exact_columns(self, relation: str) -> list[str]: ...
 
-    def rows_by_row_md5(self, relation: str, columns: list[str], hashed: list[str], limit: int) -> pd.DataFrame: ...
+    def rows_by_row_md5(
+        self, relation: str, columns: list[str], hashed: list[str], limit: int, below: int | None = None
+    ) -> pd.DataFrame:
+        """The first `limit` rows of `relation` by the md5 order of the text of its `hashed` columns, then by every
+        column; with `below`, only among the rows whose order is below that cut-off (one pass; the caller checks it
+        got enough rows)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -148,10 +154,16 @@ class DuckDbGate:
     def exact_columns(self, relation: str) -> list[str]:
         return [r[0] for r in self.rows(f"describe {relation}") if not _inexact(r[1])]
 
-    def rows_by_row_md5(self, relation: str, columns: list[str], hashed: list[str], limit: int) -> pd.DataFrame:
+    def rows_by_row_md5(
+        self, relation: str, columns: list[str], hashed: list[str], limit: int, below: int | None = None
+    ) -> pd.DataFrame:
         every = ordered(self, columns, "m.")
         text = ", ".join(f"coalesce(cast(m.{self.quote(c)} as varchar), '')" for c in hashed)
         order = self.md5_order(f"concat_ws('|', {text})")
+        if below is not None:
+            return self.query(
+                f"select m.* from {relation} as m where {order} < {below} order by {order}, {every} limit {limit}"
+            )
         return self.query(
             # each row's md5 computed once; the rows up to the last order kept are then read by row id
             f"with keys as materialized (select m.rowid as row_id, {order} as o from {relation} as m),"
@@ -270,14 +282,20 @@ class SparkGate:
     def exact_columns(self, relation: str) -> list[str]:
         return [name for name, kind in self._described(relation) if not _inexact(kind)]
 
-    def rows_by_row_md5(self, relation: str, columns: list[str], hashed: list[str], limit: int) -> pd.DataFrame:
+    def rows_by_row_md5(
+        self, relation: str, columns: list[str], hashed: list[str], limit: int, below: int | None = None
+    ) -> pd.DataFrame:
         text = ", ".join(f"coalesce(cast({self.quote(c)} as string), '')" for c in hashed)
         order = self.md5_order(f"concat_ws('|', {text})")
         keyed = f"(select *, {order} as metanprom_order from {relation})"
-        last = f"(select max(metanprom_order) from (select metanprom_order from {keyed} order by 1 limit {limit}))"
+        if below is None:
+            kept = f"(select max(metanprom_order) from (select metanprom_order from {keyed} order by 1 limit {limit}))"
+            within = f"metanprom_order <= {kept}"
+        else:
+            within = f"metanprom_order < {below}"
         every = ", ".join(self.quote(c) for c in columns)
         return self.query(
-            f"select {every} from {keyed} where metanprom_order <= {last}"
+            f"select {every} from {keyed} where {within}"
             f" order by metanprom_order, {ordered(self, columns)} limit {limit}"
         )
 
