@@ -252,6 +252,9 @@ def _write_duckdb(parquet_files: dict[str, Path], target: Path, storage: str) ->
     con = duckdb.connect()
     try:
         limit_duckdb_memory(con)
+        # Tableau reads the tables by query, never by their rows' order: without keeping the Parquet files'
+        # order, DuckDB loads a large table on every thread (customers at 10 million rows: 17 s instead of 25 s)
+        con.execute("set preserve_insertion_order = false")
         try:
             con.execute(f"attach {sql_string(target)} as tableau_copy (storage_version {sql_string(storage)})")
         except duckdb.Error as error:
