@@ -31,3 +31,39 @@
 {% macro spark__unnest_items(items) -%}
     explode(array({{ items | join(', ') }}))
 {%- endmacro %}
+
+{#-
+    The values of a column that occur more than once in a relation, one row
+    each, as a select of that column.
+    Arguments:
+      relation - a relation or CTE name
+      column   - the column (e.g. a 64-bit hash of a key)
+    DuckDB: sorted, each value compared with the one before it. A sort
+    spills to disk as it goes; a hash aggregate over tens of millions of
+    distinct values took all of a memory limit, and a node running beside it
+    in the same database ran out of memory (the 30 million rows of
+    customer_segments at 10 million customers, 2GB). Elsewhere (Spark): a
+    hash aggregate, which spreads over a cluster where an unpartitioned sort
+    would not.
+-#}
+{% macro repeated_hashes(relation, column) -%}
+    {{ return(adapter.dispatch('repeated_hashes', 'metanprom')(relation, column)) }}
+{%- endmacro %}
+
+{% macro default__repeated_hashes(relation, column) -%}
+    select {{ column }}
+    from {{ relation }}
+    group by {{ column }}
+    having count(*) > 1
+{%- endmacro %}
+
+{% macro duckdb__repeated_hashes(relation, column) -%}
+    select distinct {{ column }}
+    from (
+        select
+            {{ column }},
+            lag({{ column }}) over (order by {{ column }}) as previous_value
+        from {{ relation }}
+    ) as sorted_values
+    where {{ column }} = previous_value
+{%- endmacro %}

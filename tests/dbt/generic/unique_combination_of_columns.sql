@@ -1,9 +1,12 @@
 {#-
     Each combination of `combination_of_columns` that occurs more than once,
-    with its count. Rows are first grouped by a 64-bit hash of the
-    combination (a cheap aggregate even over tens of millions of rows); only
-    the rows whose hash repeats are then grouped by the columns themselves,
-    so a hash collision can never report a false duplicate or hide a real one.
+    with its count. Rows are first reduced to a 64-bit hash of the
+    combination, and the hashes that repeat are found (macro
+    `repeated_hashes`: on DuckDB by sorting them, which spills to disk and
+    leaves memory to the nodes running beside it; elsewhere by a hash
+    aggregate); only the rows whose hash repeats are then grouped by the
+    columns themselves, so a hash collision can never report a false
+    duplicate or hide a real one.
 -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 
@@ -23,11 +26,7 @@ hashed as {{ cte_not_materialized() }} (
 
 repeated_hashes as (
 
-    select combination_hash
-
-    from hashed
-    group by combination_hash
-    having count(*) > 1
+    {{ repeated_hashes('hashed', 'combination_hash') }}
 
 ),
 
