@@ -10,16 +10,16 @@ first; dbt runs in this process through its programmatic interface
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +86,29 @@ class DbtFailure(PipelineError):
     """dbt failed: the message names every node that failed and why."""
 
 
+#: The DuckDB file's name as dbt sees it. dbt re-parses the whole project (seconds) whenever its profile
+#: changes, and the profile holds the DuckDB path: dbt always opens this one relative name, in a scratch
+#: folder where the name links to the real file, so that any warehouse reuses the last parse.
+DBT_WAREHOUSE_NAME = "warehouse.duckdb"
+
+
+@contextlib.contextmanager
+def dbt_warehouse(warehouse: Path) -> Iterator[Path]:
+    """A scratch folder where DBT_WAREHOUSE_NAME links to `warehouse` (created by DuckDB if absent); removed after.
+
+    Run dbt from that folder with the path DBT_WAREHOUSE_NAME. The folder is made beside the warehouse, so that
+    DuckDB's spill files (`<name>.tmp`) go where they would for the file itself; its plain relative name also
+    spares dbt-duckdb the characters it misreads in a path (`#`, `?`, quotes)."""
+    warehouse = Path(warehouse).absolute()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".metanprom-dbt-", dir=warehouse.parent))
+    try:
+        (scratch / DBT_WAREHOUSE_NAME).symlink_to(warehouse)
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def run_dbt(
     args: list[str],
     warehouse: Path,
@@ -95,19 +118,20 @@ def run_dbt(
     """Run one dbt command on this project, in this process, against `warehouse`; return every node's result.
 
     `env`: environment variables for this command only (the extract paths: unlike `--vars`, a new value
-    re-parses only the models that read it). Raises DbtFailure naming each node that errored or failed
-    (dbt's full log: logs/dbt.log).
+    re-parses only the models that read it); paths in it must be absolute (dbt runs from a scratch folder,
+    `dbt_warehouse`). Raises DbtFailure naming each node that errored or failed (dbt's full log: logs/dbt.log).
     """
     from dbt.cli.main import dbtRunner
 
     command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
-    try:
-        with scoped_environment({**dbt_environment(warehouse), **(env or {})}):
-            outcome = dbtRunner().invoke(command)
-    finally:
-        _close_dbt_duckdb()
+    with dbt_warehouse(warehouse) as scratch, contextlib.chdir(scratch):
+        try:
+            with scoped_environment({**dbt_environment(Path(DBT_WAREHOUSE_NAME)), **(env or {})}):
+                outcome = dbtRunner().invoke(command)
+        finally:
+            _close_dbt_duckdb()  # before the scratch folder goes: DuckDB checkpoints its log on closing
     results = [
         NodeResult(r.node.unique_id, str(r.status), float(r.execution_time or 0), r.message)
         for r in getattr(outcome.result, "results", None) or []
@@ -176,7 +200,7 @@ def build(
     """
     if dbt_target not in TARGETS:
         raise PipelineError(f"unknown target {dbt_target!r}: metanprom builds on {', '.join(TARGETS)} (profiles.yml)")
-    target = Path(warehouse) if warehouse else warehouse_path()
+    target = (Path(warehouse) if warehouse else warehouse_path()).absolute()  # dbt runs from another folder
     if "?" in str(target):
         # DuckDB 2.0 reads a '?' in a database's path as the start of URL parameters: its write-ahead log
         # then goes to a folder that does not exist, and the build fails at its first commit
@@ -206,7 +230,7 @@ def build(
             result.inputs[name] = f"{path} (read by Spark in place)"
             continue
         prepared = prepare_input(Path(path), name, prepared_dir)
-        dbt_env[extract_path_env(name)] = str(prepared.path)
+        dbt_env[extract_path_env(name)] = str(prepared.path.absolute())
         result.inputs[name] = str(path) + (f" ({'; '.join(prepared.notes)})" if prepared.notes else "")
     result.seconds["check inputs"] = time.perf_counter() - started
 
@@ -239,7 +263,6 @@ def build(
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
     started = time.perf_counter()
-    dbt_path, link_dir = _path_dbt_duckdb_reads(building)
     try:
         built = None
         if on_spark:
@@ -247,7 +270,7 @@ def build(
             built = _build_on_spark(dbt_vars, dbt_env, log)
         else:
             log(f"building the warehouse with dbt build into {building.name} ...")
-            nodes = run_dbt(["build"], dbt_path, dbt_vars, dbt_env)
+            nodes = run_dbt(["build"], building, dbt_vars, dbt_env)
             result.dbt_nodes, result.dbt_totals = _node_timings(nodes)
         result.seconds["dbt build"] = time.perf_counter() - started
         log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")
@@ -274,9 +297,6 @@ def build(
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)
         raise
-    finally:
-        if link_dir is not None:
-            shutil.rmtree(link_dir, ignore_errors=True)
     os.replace(building, target)
     return result
 
@@ -329,17 +349,3 @@ def _copy_from_spark(built, building: Path) -> None:
         copy_marts(built, PUBLIC_MARTS, building)
     except SparkError as error:
         raise DbtFailure(str(error)) from error
-
-
-def _path_dbt_duckdb_reads(building: Path) -> tuple[Path, Path | None]:
-    """The path to give dbt for `building`, and a scratch folder to remove afterwards.
-
-    dbt-duckdb reads its `path` as a URL (a `#` or `?` cuts it) and pastes the catalog name into its own SQL
-    unquoted (a quote breaks it), so a folder with such characters is reached through a symlink of a plain
-    name; the file itself is created in that folder, beside the warehouse it will replace.
-    """
-    if re.fullmatch(r"[\w ./+,=@~-]*", str(building.parent)):
-        return building, None
-    link_dir = Path(tempfile.mkdtemp(prefix="metanprom-dbt-"))
-    (link_dir / "warehouse").symlink_to(building.parent.resolve(), target_is_directory=True)
-    return link_dir / "warehouse" / building.name, link_dir

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -170,6 +171,29 @@ def test_compiling_a_sql_model_loads_no_statistics_library(tmp_path: Path) -> No
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_dbt_reuses_its_parse_whatever_the_warehouse(tmp_path: Path) -> None:
+    """dbt re-parses the whole project when its profile changes, and the profile holds the DuckDB path: building
+    into another folder (a new warehouse, the bench's) must reuse the last parse, not cost a full one."""
+    program = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from metanprom import pipeline\n"
+        "for warehouse in sys.argv[1:]:\n"
+        "    pipeline.run_dbt(['compile', '--select', 'analysis_bands'], Path(warehouse))\n"
+    )
+    env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(tmp_path / "target")}
+    warehouses = [tmp_path / "one" / "a.duckdb", tmp_path / "two #2" / "b.duckdb"]
+    done = subprocess.run(
+        [sys.executable, "-c", program, *map(str, warehouses)], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8").split("Running with dbt")[1:]
+    assert len(runs) == 2
+    assert "Unable to do partial parsing because saved manifest not found" in runs[0]
+    assert "Unable to do partial parsing" not in runs[1], runs[1][:3000]
+    assert all(w.parent.is_dir() and not list(w.parent.glob(".metanprom-dbt-*")) for w in warehouses)
 
 
 def test_cli_reports_a_bad_extract_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -119,12 +119,14 @@ class _TreeMemorySampler(threading.Thread):
         self.join()
 
 
-def _peak_of(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+def _peak_of(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, Any]:
     """Run a command; its wall time and its peak resident memory in MiB: the larger of the sampled sum over
     its process tree (every 0.2 s) and the largest single process of the tree (wait4)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, text=True, env={**os.environ, **(env or {})})
+        process = subprocess.Popen(
+            command, stdout=out, stderr=err, text=True, env={**os.environ, **(env or {})}, cwd=cwd
+        )
         sampler = _TreeMemorySampler(process.pid)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
@@ -247,14 +249,19 @@ def bench_size(rows: int, work: Path, seed: int = 0, spark: bool = False) -> dic
 
 
 def same_analysis(extract: Path, warehouse: Path) -> dict[str, Any]:
-    """`dbt build` of the SAME_ANALYSIS marts (models only) on `extract`, dbt's start-up and parse included."""
-    from metanprom.pipeline import dbt_command, dbt_environment
+    """`dbt build` of the SAME_ANALYSIS marts (models only) on `extract`, dbt's start-up and parse included.
+
+    dbt opens the file as `metanprom run` does (`pipeline.dbt_warehouse`): its profile is the run's, so it reuses
+    the run's parse of the project, as a second `dbt build` on an unchanged project does."""
+    from metanprom.pipeline import DBT_WAREHOUSE_NAME, dbt_command, dbt_environment, dbt_warehouse
 
     warehouse.unlink(missing_ok=True)
     models_only = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     command = dbt_command(["build", "--select", *SAME_ANALYSIS, *models_only])
+    env = {**dbt_environment(Path(DBT_WAREHOUSE_NAME)), extract_path_env("bank_scrooge"): str(Path(extract).absolute())}
     try:
-        return _peak_of(command, env={**dbt_environment(warehouse), extract_path_env("bank_scrooge"): str(extract)})
+        with dbt_warehouse(warehouse) as scratch:
+            return _peak_of(command, env=env, cwd=scratch)
     finally:
         for leftover in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
             leftover.unlink(missing_ok=True)
