@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,20 @@ def test_the_shipped_extracts_pass_with_warnings_only() -> None:
     assert check_results.failed(results, "error") == []
     warned = {(r.dataset, r.column) for r in check_results.failed(results, "warning")}
     assert ("bank_dataset", "estimated_salary") in warned, "salaries below the minimum wage warn"
+
+
+def test_the_gate_writes_data_docs_only_where_asked(tmp_path: Path, monkeypatch) -> None:
+    """A run asks for no Data Docs: nothing is rendered, and no folder is left in the temporary directory (a Great
+    Expectations ephemeral context comes with a site in a fresh temporary folder)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    files = {name: PROJECT_DIR / "seeds" / f"{name}.csv" for name in ("bank_scrooge", "bank_dataset")}
+    results, _ = quality.check_raw(files, context=quality.gx_context(None))
+    assert results and list(scratch.iterdir()) == []
+    docs = tmp_path / "docs"
+    quality.check_raw(files, context=quality.gx_context(docs))
+    assert (docs / "index.html").exists() and list(scratch.iterdir()) == []
 
 
 def test_the_mart_suites_pass_on_a_built_warehouse(shipped_warehouse: Path) -> None:
