@@ -94,8 +94,8 @@ def pearson_spearman(sample: duckdb.DuckDBPyRelation) -> pd.DataFrame:
                 f"regr_count({a}, {b})",
                 f"corr({a}, {b})",
                 f"corr(rank_{a}, rank_{b})",
-                f"count(distinct case when {b} is not null then {a} end) > 1"
-                f" and count(distinct case when {a} is not null then {b} end) > 1",
+                f"min(case when {b} is not null then {a} end) < max(case when {b} is not null then {a} end)"
+                f" and min(case when {a} is not null then {b} end) < max(case when {a} is not null then {b} end)",
             ]
         result = kept.query("k", f"select {', '.join(aggregates)} from (select *, {ranks} from k)").fetchall()[0]
         for index, (a, b) in enumerate(chosen):
