@@ -13,6 +13,11 @@ Layout under the output directory (default output/exports):
     data_dictionary.csv/.md   every exported column with its description (from dbt's docs),
                               its CSV format, and the marts left out of CSV
 
+Row order: every CSV and the Parquet file of a mart that is not customer-level
+keep the mart's order; a customer-level mart's Parquet file (one row per
+customer, no order of its own) and the DuckDB file's tables (Tableau reads by
+query) are written on every thread, in no particular order.
+
 Types survive in Hyper, Parquet and DuckDB: booleans stay booleans, counts
 BIGINT, money and rates doubles (rates as fractions), bands text with their
 `_band_order` sort key. DuckDB writes the Parquet files; Hyper loads each
@@ -343,7 +348,11 @@ def export(
             for mart in marts:
                 query = _select(con, mart, key)
                 parquet = staging / "parquet" / f"{mart}.parquet"
+                # a customer-level mart's rows have no order of their own (one row per customer): its Parquet file
+                # is written on every thread (customer_segments at 10 million customers: 13 s -> 7 s alone)
+                con.execute(f"set preserve_insertion_order = {mart not in CUSTOMER_LEVEL}")
                 con.execute(f"copy ({query}) to {sql_string(parquet)} (format parquet)")
+                con.execute("set preserve_insertion_order = true")
                 counts[mart] = con.execute("select count(*) from read_parquet(?)", [str(parquet)]).fetchall()[0][0]
                 if counts[mart] <= EXCEL_MAX_DATA_ROWS:
                     csv_path = staging / "csv" / f"{mart}.csv"
