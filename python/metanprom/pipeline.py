@@ -98,12 +98,24 @@ def dbt_warehouse(warehouse: Path) -> Iterator[Path]:
 
     Run dbt from that folder with the path DBT_WAREHOUSE_NAME. The folder is made beside the warehouse, so that
     DuckDB's spill files (`<name>.tmp`) go where they would for the file itself; its plain relative name also
-    spares dbt-duckdb the characters it misreads in a path (`#`, `?`, quotes)."""
+    spares dbt-duckdb the characters it misreads in a path (`#`, `?`, quotes).
+
+    An existing file is linked by a hard link: DuckDB opens a symbolic link to an existing file under the
+    target's name, so its catalog would be named after the warehouse, not the name dbt expects. A file yet to
+    be made can only be a symbolic link, which DuckDB follows to create the file (and names the catalog after
+    the link)."""
     warehouse = Path(warehouse).absolute()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".metanprom-dbt-", dir=warehouse.parent))
     try:
-        (scratch / DBT_WAREHOUSE_NAME).symlink_to(warehouse)
+        if warehouse.exists():
+            if warehouse.with_name(warehouse.name + ".wal").exists():
+                import duckdb
+
+                duckdb.connect(str(warehouse)).close()  # its log replayed into the file: the link has no log
+            os.link(warehouse, scratch / DBT_WAREHOUSE_NAME)
+        else:
+            (scratch / DBT_WAREHOUSE_NAME).symlink_to(warehouse)
         yield scratch
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

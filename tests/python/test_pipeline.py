@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from metanprom import pipeline
@@ -194,6 +195,27 @@ def test_dbt_reuses_its_parse_whatever_the_warehouse(tmp_path: Path) -> None:
     assert "Unable to do partial parsing because saved manifest not found" in runs[0]
     assert "Unable to do partial parsing" not in runs[1], runs[1][:3000]
     assert all(w.parent.is_dir() and not list(w.parent.glob(".metanprom-dbt-*")) for w in warehouses)
+
+
+def test_dbt_opens_an_existing_warehouse_again(tmp_path: Path) -> None:
+    """A second dbt command on a warehouse it built: DuckDB names the catalog after a symbolic link's target once
+    the file exists, which dbt, expecting the link's name, would not find."""
+    program = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from metanprom import pipeline\n"
+        "for _ in range(2):\n"
+        "    pipeline.run_dbt(['seed', '--select', 'city_names'], Path(sys.argv[1]))\n"
+    )
+    env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(tmp_path / "target")}
+    warehouse = tmp_path / "w.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(warehouse)], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from raw.city_names").fetchone()[0] > 0
+    assert not list(tmp_path.glob(".metanprom-dbt-*"))
 
 
 def test_cli_reports_a_bad_extract_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
