@@ -1,3 +1,7 @@
+-- The one table of the valid rows (with their bands): `customers` is a view of it, and the intermediate
+-- models that count customers read it here.
+{{ config(materialized='table') }}
+
 with
 
 validated as (

@@ -209,7 +209,12 @@ def test_hostile_paths_reach_sql_only_as_strings(shipped_warehouse: Path, tmp_pa
         expected = shipped.execute(query).fetchall()
     with duckdb.connect(str(warehouse), read_only=True) as built:
         assert built.execute(query).fetchall() == expected
-        tables = {r[0] for r in built.execute("select table_name from duckdb_tables()").fetchall()}
+        tables = {
+            r[0]
+            for r in built.execute(
+                "select table_name from duckdb_tables() union all select view_name from duckdb_views()"
+            ).fetchall()
+        }
     assert {"customers", "customers_quarantined", "segment_summary"} <= tables
     assert sorted(p.name for p in folder.iterdir() if p.suffix == ".duckdb") == [warehouse.name]
 

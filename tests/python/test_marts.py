@@ -249,13 +249,15 @@ def test_unique_combination_test_reports_a_duplicate_and_only_it(shipped_warehou
         )
     )
     assert compiled, "dbt compiled no unique_combination_of_columns test on customers"
-    sql = re.sub(r'"[^"]+"\."main"\."customers"', "main.customers", compiled[0].read_text(encoding="utf-8"))
+    # customers is a view: the test runs on a table copy of its rows, into which one row is inserted twice
+    sql = re.sub(r'"[^"]+"\."main"\."customers"', "main.customers_copy", compiled[0].read_text(encoding="utf-8"))
     copy = tmp_path / "copy.duckdb"
     shutil.copy(shipped_warehouse, copy)
     con = duckdb.connect(str(copy))
     try:
+        con.execute("create table main.customers_copy as select * from main.customers")
         assert con.execute(sql).fetchall() == []
-        con.execute("insert into main.customers select * from main.customers order by customer_key limit 1")
+        con.execute("insert into main.customers_copy select * from main.customers order by customer_key limit 1")
         key = con.execute("select customer_key from main.customers order by customer_key limit 1").fetchall()[0][0]
         failing = con.execute(sql).fetchall()
     finally:

@@ -235,7 +235,7 @@ def test_spark_reads_a_user_file_in_place_and_numbers_its_rows_in_file_order(tmp
     _dbt_build(
         tmp_path,
         "spark",
-        "--select", "+int_customers_validated", "--exclude", "resource_type:test", "resource_type:unit_test",
+        "--select", "+stg_bank_scrooge__customers", "--exclude", "resource_type:test", "resource_type:unit_test",
         env={
             "METANPROM_BANK_SCROOGE_PATH": str(extract),
             "PYSPARK_SUBMIT_ARGS": "--conf spark.sql.files.maxPartitionBytes=16384 pyspark-shell",
@@ -245,8 +245,8 @@ def test_spark_reads_a_user_file_in_place_and_numbers_its_rows_in_file_order(tmp
     assert extract.stat().st_size > 10 * 16384  # the file is read in more than 10 partitions
     staged = duckdb.sql(
         f"select customer_id, source_row_number from "
-        f"read_parquet('{spark_dir}/tables/metanprom_staging.db/int_customers_validated/*.parquet') "
-        f"where extract = 'bank_scrooge' order by source_row_number"
+        f"read_parquet('{spark_dir}/tables/metanprom_staging.db/stg_bank_scrooge__customers/*.parquet') "
+        f"order by source_row_number"
     ).fetchall()
     assert [number for _, number in staged] == list(range(1, len(ids) + 1))
     assert [customer_id for customer_id, _ in staged] == [i or None for i in ids]
