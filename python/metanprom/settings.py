@@ -35,16 +35,25 @@ def duckdb_memory_limit() -> str | None:
 
 def limit_duckdb_memory(con: Any) -> None:
     """The build's memory budget ($METANPROM_DUCKDB_MEMORY_LIMIT) on a DuckDB connection the package opens (the
-    quality gates', the exports'); none set, DuckDB's own.
+    quality gates', the exports'); none set, DuckDB's own. A value DuckDB refuses raises ValueError naming the
+    variable (the raw gate opens its connection before dbt starts, so a run stops there, not in dbt's hook).
 
     Set on the connection, not in its config: the report opens the same warehouse meanwhile, and DuckDB
     refuses a second connection to one file with another configuration.
     """
+    import duckdb
+
     from metanprom.sqltext import sql_string
 
     limit = duckdb_memory_limit()
     if limit:
-        con.execute(f"set memory_limit = {sql_string(limit)}")
+        try:
+            con.execute(f"set memory_limit = {sql_string(limit)}")
+        except duckdb.Error as error:
+            raise ValueError(
+                f"${MEMORY_LIMIT_ENV}={limit!r} is not a memory limit DuckDB takes: a size such as 2GB, or a share "
+                f"of the machine's memory such as 50% ({error})"
+            ) from error
 
 
 def warehouse_path() -> Path:

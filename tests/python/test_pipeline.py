@@ -174,27 +174,64 @@ def test_compiling_a_sql_model_loads_no_statistics_library(tmp_path: Path) -> No
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_dbt_reuses_its_parse_whatever_the_warehouse(tmp_path: Path) -> None:
-    """dbt re-parses the whole project when its profile changes, and the profile holds the DuckDB path: building
-    into another folder (a new warehouse, the bench's) must reuse the last parse, not cost a full one."""
+def test_dbt_reuses_its_parse_whatever_the_warehouse_or_memory_limit(tmp_path: Path) -> None:
+    """dbt re-parses the whole project when its profile changes: building into another folder (a new warehouse,
+    the bench's) or under another memory budget (the bench sets one) must reuse the last parse, not cost a full
+    one."""
     program = (
-        "import sys\n"
+        "import os, sys\n"
         "from pathlib import Path\n"
         "from metanprom import pipeline\n"
-        "for warehouse in sys.argv[1:]:\n"
+        "for warehouse, limit in zip(sys.argv[1::2], sys.argv[2::2]):\n"
+        "    os.environ['METANPROM_DUCKDB_MEMORY_LIMIT'] = limit\n"
         "    pipeline.run_dbt(['compile', '--select', 'analysis_bands'], Path(warehouse))\n"
     )
     env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(tmp_path / "target")}
-    warehouses = [tmp_path / "one" / "a.duckdb", tmp_path / "two #2" / "b.duckdb"]
+    warehouses = [tmp_path / "one" / "a.duckdb", tmp_path / "two #2" / "b.duckdb", tmp_path / "three" / "c.duckdb"]
+    limits = ["", "", "2GB"]
+    arguments = [str(part) for pair in zip(warehouses, limits, strict=True) for part in pair]
     done = subprocess.run(
-        [sys.executable, "-c", program, *map(str, warehouses)], capture_output=True, text=True, timeout=300, env=env
+        [sys.executable, "-c", program, *arguments], capture_output=True, text=True, timeout=300, env=env
     )
     assert done.returncode == 0, done.stderr[-2000:]
     runs = (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8").split("Running with dbt")[1:]
-    assert len(runs) == 2
+    assert len(runs) == 3
     assert "Unable to do partial parsing because saved manifest not found" in runs[0]
-    assert "Unable to do partial parsing" not in runs[1], runs[1][:3000]
+    for run in runs[1:]:
+        assert "Unable to do partial parsing" not in run, run[:3000]
     assert all(w.parent.is_dir() and not list(w.parent.glob(".metanprom-dbt-*")) for w in warehouses)
+
+
+def test_dbt_builds_within_the_memory_limit_of_the_environment(tmp_path: Path) -> None:
+    """$METANPROM_DUCKDB_MEMORY_LIMIT is DuckDB's limit for the whole build (read when dbt's work is done, so a
+    database closed and opened again on the way would show DuckDB's default); unset, DuckDB's own default."""
+    program = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from dbt.adapters.duckdb.connections import DuckDBConnectionManager\n"
+        "from metanprom import pipeline\n"
+        "close = pipeline._close_dbt_duckdb\n"
+        "def record_then_close():\n"
+        "    con = DuckDBConnectionManager._ENV.conn\n"
+        "    print('limit:', con.execute(\"select current_setting('memory_limit')\").fetchone()[0])\n"
+        "    close()\n"
+        "pipeline._close_dbt_duckdb = record_then_close\n"
+        "pipeline.run_dbt(['run', '--select', 'analysis_bands'], Path(sys.argv[1]))\n"
+    )
+    env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(tmp_path / "target")}
+    recorded = {}
+    for limit in ("321MB", ""):
+        done = subprocess.run(
+            [sys.executable, "-c", program, str(tmp_path / f"w{limit}.duckdb")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**env, "METANPROM_DUCKDB_MEMORY_LIMIT": limit},
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        recorded[limit] = [line for line in done.stdout.splitlines() if line.startswith("limit: ")]
+    default = duckdb.connect().execute("select current_setting('memory_limit')").fetchone()[0]
+    assert recorded == {"321MB": ["limit: 306.1 MiB"], "": [f"limit: {default}"]}
 
 
 def test_dbt_opens_an_existing_warehouse_again(tmp_path: Path) -> None:

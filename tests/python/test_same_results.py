@@ -68,7 +68,7 @@ REMOVED: dict[str, str] = {}
 #: Marts whose description was reworded on purpose; their columns and figures are compared as before.
 DESCRIPTION_CHANGED: dict[str, str] = {
     "customers": (
-        "#12: customers is now a view of int_customers_validated, and its description says so; its columns and rows"
+        "#12: customers is now a view of int_customers_banded, and its description says so; its columns and rows"
         " are compared as before"
     ),
 }
