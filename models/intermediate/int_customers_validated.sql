@@ -6,9 +6,9 @@
 -- A view: every row's check is computed where it is read. `int_customers_banded`
 -- writes the valid rows once, `customers_quarantined` the rest; at 10 million rows
 -- a table here would write every row once more. The CTEs are read twice (every
--- row, and the repeated keys) and are cheap to recompute from the parsed base
--- tables: `not materialized` keeps DuckDB from writing every row to a temporary
--- buffer first.
+-- row, and the rows of repeated keys) and are cheap to recompute from the parsed
+-- base tables: `not materialized` keeps DuckDB from writing every row to a
+-- temporary buffer first.
 with
 
 customers as {{ cte_not_materialized() }} (
@@ -17,11 +17,19 @@ customers as {{ cte_not_materialized() }} (
 
 ),
 
+repeated_keys as (
+
+    -- keys used by more than one input row (valid or not): only their rows
+    -- need ranking, among the valid ones
+    select * from {{ ref('int_customers_repeated_keys') }}
+
+),
+
 keyed as {{ cte_not_materialized() }} (
 
     select
         *,
-        customer_id || '-' || coalesce(city_code, 'UNK') as customer_key
+        {{ customer_key() }} as customer_key
 
     from customers
 
@@ -64,21 +72,6 @@ checked as {{ cte_not_materialized() }} (
 
 ),
 
-repeated_keys as (
-
-    -- keys used more than once by valid rows: usually none or a handful, so only
-    -- their rows need ranking (a hash aggregate here instead of a sort of every
-    -- row). Grouped by a 64-bit hash of the key, not the text: a collision only
-    -- sends a few more rows to the ranking below, which partitions by the key itself.
-    select hash(extract, customer_key) as key_hash
-
-    from checked
-    where validity_reason is null
-    group by key_hash
-    having count(*) > 1
-
-),
-
 ranked_repeats as (
 
     select
@@ -98,7 +91,9 @@ ranked_repeats as (
 
     from checked
     inner join repeated_keys
-        on hash(checked.extract, checked.customer_key) = repeated_keys.key_hash
+        on
+            checked.extract = repeated_keys.extract
+            and checked.customer_key = repeated_keys.customer_key
     where checked.validity_reason is null
 
 ),
