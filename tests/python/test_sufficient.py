@@ -147,3 +147,79 @@ def test_a_large_groups_sample_is_its_first_customers_by_the_md5_of_their_key(mo
     # a range 2^10 times too small puts the cut-off below nearly every customer: the whole group is ordered
     monkeypatch.setattr(sqltext, "MD5_ORDER_RANGE", 2**50)
     assert TwoGroups.from_arrays(a, np.arange(5, dtype=float)).sample(True, 100).tolist() == expected
+
+
+def _customers(con, **columns: np.ndarray):
+    """An in-memory `customers` relation of one extract: `columns` with keys and their sample order."""
+    n = len(next(iter(columns.values())))
+    frame = pd.DataFrame({"extract": "bank_scrooge", "customer_key": [f"c{i}" for i in range(n)], **columns})
+    return con.from_df(frame).project(f"*, {SAMPLE_ORDER_SQL} as sample_order")
+
+
+def test_pairs_on_one_measure_share_one_count_and_keep_their_own_figures() -> None:
+    """Two pairs of groups on one measure: pair 0 holds only the values 0 and 1, pair 1 ties and values between
+    them, so the shared counts hold values each pair lacks. Each pair's figures are scipy's and numpy's on its
+    own raw values, and the customers in both groups of a pair are counted."""
+    import duckdb
+
+    rng = np.random.default_rng(12)
+    n = 4_000
+    group = rng.integers(0, 4, n)
+    y = np.where(group < 2, rng.integers(0, 2, n), np.round(rng.normal(0.5, 1.0, n), 1))
+    con = duckdb.connect()
+    customers = _customers(con, grp=group, y=y)
+    pairs = [("grp = 0", "grp = 1"), ("grp = 2", "grp = 3 or y > 2.5")]
+    binary, continuous = TwoGroups.from_customers(customers, "bank_scrooge", "y", pairs)
+
+    a, b = y[group == 0], y[group == 1]
+    assert binary.summary() == {
+        "n_a": len(a), "n_b": len(b), "overlap": 0, "is_binary": True,
+        "ones_a": int(a.sum()), "ones_b": int(b.sum()),
+        "mean_a": pytest.approx(a.mean(), rel=1e-12), "mean_b": pytest.approx(b.mean(), rel=1e-12),
+    }  # fmt: skip
+
+    in_a, in_b = group == 2, (group == 3) | (y > 2.5)
+    a, b = y[in_a], y[in_b & ~in_a]
+    summary = continuous.summary()
+    assert (summary["n_a"], summary["n_b"], summary["is_binary"]) == (len(a), len(b), False)
+    assert summary["overlap"] == int((in_a & in_b).sum()) > 0
+    u, p = mann_whitney(continuous.rank_sums(), "two-sided")
+    reference = stats.mannwhitneyu(a, b, method="asymptotic")
+    assert (u, p) == pytest.approx((reference.statistic, reference.pvalue), rel=1e-9)
+    quantiles = continuous.quantiles()
+    for group_a, values in ((True, a), (False, b)):
+        assert quantiles[group_a] == pytest.approx(tuple(np.quantile(values, [0.01, 0.5, 0.99])), rel=1e-12)
+    moments = continuous.moments()
+    assert moments[True].skewness == pytest.approx(stats.skew(a), rel=1e-9)
+    assert moments[False].variance == pytest.approx(np.var(b, ddof=1), rel=1e-12)
+    bounds = {True: (-0.5, 1.5), False: (0.0, 2.0)}
+    trimmed = continuous.rank_sums(bounds)
+    a_kept, b_kept = a[(a >= -0.5) & (a <= 1.5)], b[(b >= 0.0) & (b <= 2.0)]
+    reference = stats.mannwhitneyu(a_kept, b_kept, method="asymptotic")
+    assert mann_whitney(trimmed, "two-sided") == pytest.approx((reference.statistic, reference.pvalue), rel=1e-9)
+
+
+def test_a_pairs_crosstab_has_only_its_own_categories() -> None:
+    """Categories only another pair's groups have are no columns of this pair's chi-square table."""
+    import duckdb
+
+    rng = np.random.default_rng(13)
+    group = rng.integers(0, 4, 3_000)
+    city = np.where(group < 2, rng.choice(["Рыбинск", "Ярославль"], 3_000), rng.choice(["Ростов", "Рыбинск"], 3_000))
+    customers = _customers(duckdb.connect(), grp=group, city=city)
+    first, second = TwoGroups.from_customers(
+        customers, "bank_scrooge", "city", [("grp = 0", "grp = 1"), ("grp = 2", "grp = 3")]
+    )
+    for groups, (code_a, code_b), categories in (
+        (first, (0, 1), ["Рыбинск", "Ярославль"]),
+        (second, (2, 3), ["Ростов", "Рыбинск"]),
+    ):
+        names, table = groups.crosstab()
+        assert names == categories
+        frame = pd.crosstab(group[np.isin(group, [code_a, code_b])], city[np.isin(group, [code_a, code_b])])
+        assert table.tolist() == frame.loc[[code_a, code_b], categories].to_numpy().tolist()
+        reference = stats.chi2_contingency(frame.to_numpy(), correction=False)
+        result = chi_square(table)
+        assert (result["statistic"], result["p_value"]) == pytest.approx(
+            (reference.statistic, reference.pvalue), rel=1e-9
+        )

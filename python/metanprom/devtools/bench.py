@@ -60,12 +60,12 @@ SMALL_RUN_TARGET_SECONDS = 8.0
 #: target holds at 10 million customers with DuckDB spilling to disk beyond it.
 MEMORY_BUDGET = "2GB"
 
-FLOOR_SQL = """
+FLOOR_SQL = f"""
 import duckdb, os, sys, time
 t = time.perf_counter()
 con = duckdb.connect()
 con.execute("set enable_progress_bar = false")
-con.execute("set memory_limit = '" + os.environ["METANPROM_DUCKDB_MEMORY_LIMIT"] + "'")
+con.execute("set memory_limit = '" + os.environ[{MEMORY_LIMIT_ENV!r}] + "'")
 con.execute("create table t as select * from read_csv(?, header = true)", [sys.argv[1]])
 con.execute("select count(*), min(columns(*)), max(columns(*)) from t").fetchall()
 print(time.perf_counter() - t)

@@ -12,6 +12,7 @@ rerun, and one sentence of conclusion in English and in Russian
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -49,14 +50,36 @@ from metanprom.statistics.two_groups import (
 
 def two_groups(customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str) -> TwoGroups:
     """Group a and group b of `h` in one extract, as a relation the engine computes their statistics on."""
-    measure = h.measure
-    if h.measure_value is not None:
-        measure = f"({h.measure} = {sql_string(h.measure_value)})::int"
-    where_a, where_b = (_group_sql(customers, h, group) for group in (h.a, h.b))
-    groups, overlap = TwoGroups.from_customers(customers, extract, where_a, where_b, measure)
-    if overlap:
-        raise RegistryError(f"hypothesis {h.id!r}: {overlap} customers of {extract} are in both groups")
+    ((_, groups),) = next(iter(shared_two_groups(customers, [(h, extract)])))
     return groups
+
+
+def shared_two_groups(
+    customers: duckdb.DuckDBPyRelation, wanted: list[tuple[Hypothesis, str]]
+) -> Iterator[list[tuple[int, TwoGroups]]]:
+    """The groups of each (hypothesis, extract) in `wanted`, a batch at a time: the hypotheses on one measure of
+    one extract share one read of the customers and one sort of the values (`TwoGroups.from_customers`). Each
+    batch lists (position in `wanted`, groups); its counts are computed when first read, and let go with it.
+    Customers in both groups of a hypothesis are an error of the registry."""
+    batches: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
+    for position, (h, extract) in enumerate(wanted):
+        where_a, where_b = (_group_sql(customers, h, group) for group in (h.a, h.b))
+        batches.setdefault((extract, _measure_sql(h)), []).append((position, where_a, where_b))
+    for (extract, measure), members in batches.items():
+        groups = TwoGroups.from_customers(customers, extract, measure, [(a, b) for _, a, b in members])
+        for (position, _, _), pair in zip(members, groups, strict=True):
+            overlap = int(pair.summary()["overlap"])  # reads the counts: the whole batch's, at once
+            if overlap:
+                h = wanted[position][0]
+                raise RegistryError(f"hypothesis {h.id!r}: {overlap} customers of {extract} are in both groups")
+        yield [(position, pair) for (position, _, _), pair in zip(members, groups, strict=True)]
+
+
+def _measure_sql(h: Hypothesis) -> str:
+    """The measure's SQL: the column, or whether it holds `measure_value` (0/1)."""
+    if h.measure_value is not None:
+        return f"({h.measure} = {sql_string(h.measure_value)})::int"
+    return h.measure
 
 
 def _group_sql(customers: duckdb.DuckDBPyRelation, h: Hypothesis, group: Group) -> str:
@@ -213,13 +236,18 @@ def run_registry(
     families = {registry.get(i).family for i in ids} if ids else None
     chosen = [h for h in registry.hypotheses if families is None or h.family in families]
     present = {r[0] for r in customers.project("extract").distinct().fetchall()}
-    rows = []
     by_id = {h.id: h for h in chosen}
-    for h in chosen:
-        for extract in h.extracts:
-            if extract not in present or (extracts and extract not in extracts):
-                continue
-            rows.append(evaluate_hypothesis(h, two_groups(customers, h, extract), extract))
+    pairs = [
+        (h, extract)
+        for h in chosen
+        for extract in h.extracts
+        if extract in present and not (extracts and extract not in extracts)
+    ]
+    rows: list[dict[str, Any]] = [{} for _ in pairs]
+    for batch in shared_two_groups(customers, pairs):
+        for position, groups in batch:
+            h, extract = pairs[position]
+            rows[position] = evaluate_hypothesis(h, groups, extract)
     frame = pd.DataFrame(rows)
     for column in RESULT_COLUMNS:
         if column not in frame:

@@ -2,9 +2,12 @@
 
 A hypothesis compares a measure between group a and group b. Instead of
 pulling every customer's value into Python, the engine returns the few
-numbers each test needs. The customers are read once: one aggregate counts
-each distinct value of the measure in group a, in group b and in both
-(`_value_counts`, kept). Everything else comes from that table, which has as
+numbers each test needs. The customers are read once per measure: one
+aggregate counts each distinct value of the measure in group a, in group b
+and in both, for every pair of groups compared on that measure in that
+extract (`SharedCounts`: salary by products and salary by churn share one
+read and one sort), with each group's running count in the order of the
+values; it is kept. Everything else comes from that table, which has as
 many rows as the measure has distinct values (a few dozen for an age or a
 score, at most one per customer for money):
 
@@ -12,11 +15,11 @@ score, at most one per customer for money):
   means (`summary`);
 - central moments, in two passes (mean first) so large money values lose no
   precision (`moments`), optionally inside trimming bounds;
-- from the values in order with their running counts (`_ordered`: one sort,
-  kept): the 1 %, 50 % and 99 % quantiles by linear interpolation, numpy's
-  default (`quantiles`), and Mann-Whitney's rank sum of group a with average
-  ranks for ties and the tie term sum(t^3 - t) over tied values, whole and
-  inside trimming bounds (`rank_sums`);
+- from the values in order with their running counts: the 1 %, 50 % and
+  99 % quantiles by linear interpolation, numpy's default (`quantiles`), and
+  Mann-Whitney's rank sum of group a with average ranks for ties and the
+  tie term sum(t^3 - t) over tied values, whole and inside trimming bounds
+  (`rank_sums`);
 - counts per category (`crosstab`);
 - the values of a fixed sample: the customers first in the project's sample
   order (`frames.SAMPLE_ORDER`: the md5 of their key and the project's seed,
@@ -45,6 +48,8 @@ TRIM = 0.01
 QUANTILE_LEVELS = (TRIM, 0.5, 1 - TRIM)
 #: three floats: the sums of (y - mean)^2, ^3, ^4, or the 1 %, 50 % and 99 % quantiles
 _Triple = tuple[float, float, float]
+#: over a pair's value counts (`SharedCounts.counts`): the values its own groups have
+HAS_VALUE = "t_a > 0 or t_b > 0"
 _LOCAL = threading.local()
 
 
@@ -97,15 +102,71 @@ class RankSums:
     tie_term: float
 
 
+class SharedCounts:
+    """The value counts of one measure for several pairs of groups of one extract, from one read of the rows.
+
+    `rows` has the measure `y` and, for pair i, the flags a{i} and b{i}: one row per customer in some pair's
+    groups with a value of the measure. One aggregate counts each distinct value in group a (a{i}) and in group
+    b (b{i} and not a{i}), and one sort of the values adds each group's running count (values up to and
+    including this one); the result is kept, and every pair reads its own columns from it (`counts`). So the
+    hypotheses on one measure of one extract share one read of the customers and, for money, one sort of
+    millions of distinct values. How many customers are in both groups of a pair is one more aggregate over the
+    rows (`overlaps`), not a column of the kept table."""
+
+    def __init__(self, rows: duckdb.DuckDBPyRelation, pairs: int) -> None:
+        self.rows = rows
+        self.pairs = pairs
+        self._kept: duckdb.DuckDBPyRelation | None = None
+        self._overlaps: list[int] | None = None
+
+    def _table(self) -> duckdb.DuckDBPyRelation:
+        if self._kept is None:
+            counts = ", ".join(
+                f"count(*) filter (where a{i}) as t_a{i}, count(*) filter (where b{i} and not a{i}) as t_b{i}"
+                for i in range(self.pairs)
+            )
+            # a running count is at most the rows': bigint, as the counts are (a sum's own type is wider)
+            running = ", ".join(
+                f"cast(sum(t_a{i}) over running as bigint) as cum_a{i},"
+                f" cast(sum(t_b{i}) over running as bigint) as cum_b{i}"
+                for i in range(self.pairs)
+            )
+            self._kept = self.rows.query(
+                "g",
+                f"with v as (select y, {counts} from g group by y) select v.*, {running} from v"
+                " window running as (order by y rows between unbounded preceding and current row)",
+            ).materialize()
+        return self._kept
+
+    def overlaps(self) -> list[int]:
+        """How many customers are in both groups, for each pair."""
+        if self._overlaps is None:
+            both = ", ".join(f"count(*) filter (where a{i} and b{i})" for i in range(self.pairs))
+            self._overlaps = [int(n) for n in self.rows.query("g", f"select {both} from g").fetchall()[0]]
+        return self._overlaps
+
+    def counts(self, pair: int) -> duckdb.DuckDBPyRelation:
+        """Pair `pair`'s counts: y, t_a, t_b, cum_a, cum_b. Its rows include the values only other pairs' groups
+        have, with counts of 0 (`HAS_VALUE` tells them apart): they add nothing to a sum over counts, and a
+        running count does not grow there, so the first value where it passes a position is one of the pair's
+        own. Not filtered out, because every statistic reads these rows (millions, for money) again."""
+        return self._table().project(
+            f"y, t_a{pair} as t_a, t_b{pair} as t_b, cum_a{pair} as cum_a, cum_b{pair} as cum_b"
+        )
+
+
 class TwoGroups:
     """Group a and group b of one extract: an in_a flag and the measure `y`, one row per customer."""
 
-    def __init__(self, relation: duckdb.DuckDBPyRelation) -> None:
+    def __init__(self, relation: duckdb.DuckDBPyRelation, shared: SharedCounts | None = None, pair: int = 0) -> None:
         # columns: in_a, in_b (booleans), y (the measure), customer_key (text), sample_order (frames.SAMPLE_ORDER);
-        # customers in a or in b (group b: not in a), y not null
+        # customers in a or in b (group b: not in a), y not null. `shared`: their value counts, computed with
+        # other pairs' (this is its pair `pair`); by default, their own.
         self.relation = relation
+        # every customer here is in a or in b: b0 holds for those not in a, and for those in both
+        self._shared = shared or SharedCounts(relation.project("y, in_a as a0, in_b or not in_a as b0"), 1)
+        self._pair = pair if shared else 0
         self._counts: duckdb.DuckDBPyRelation | None = None
-        self._ordered_counts: duckdb.DuckDBPyRelation | None = None
         self._ranks: dict[tuple, RankSums] = {}
         self._summary: dict[str, int | bool | float] | None = None
         self._sums: dict[bool, _Triple] | None = None
@@ -113,27 +174,37 @@ class TwoGroups:
 
     @classmethod
     def from_customers(
-        cls, customers: duckdb.DuckDBPyRelation, extract: str, where_a: str, where_b: str, measure: str
-    ) -> tuple[TwoGroups, int]:
-        """The two groups of `customers` (aliased so: group SQL may refer to it) and how many are in both.
+        cls, customers: duckdb.DuckDBPyRelation, extract: str, measure: str, pairs: list[tuple[str, str]]
+    ) -> list[TwoGroups]:
+        """Each pair (group a's SQL, group b's) of `customers` (aliased so: group SQL may refer to it) in one
+        extract, compared on `measure`; the pairs share their value counts (`SharedCounts`).
 
-        Not materialised: each statistic reads the customers again (a scan of a few columns, cheaper than
-        a copy of millions of rows held beside the other models). The overlap comes from the summary's scan."""
+        Not materialised: the counts read the customers once for all pairs, and a sample reads them again (a
+        scan of a few columns, cheaper than a copy of millions of rows held beside the other models)."""
         customers = customers.set_alias("customers")
-        rel = customers.filter(
-            f"extract = {sql_string(extract)} and (({where_a}) or ({where_b})) and ({measure}) is not null"
-        ).project(
-            f"coalesce(({where_a}), false) as in_a, coalesce(({where_b}), false) as in_b, {measure} as y,"
-            " customer_key, sample_order"
+        in_extract = f"extract = {sql_string(extract)} and ({measure}) is not null"
+        groups = [
+            customers.filter(f"{in_extract} and (({where_a}) or ({where_b}))").project(
+                f"coalesce(({where_a}), false) as in_a, coalesce(({where_b}), false) as in_b, {measure} as y,"
+                " customer_key, sample_order"
+            )
+            for where_a, where_b in pairs
+        ]
+        in_any = " or ".join(f"({where_a}) or ({where_b})" for where_a, where_b in pairs)
+        flags = ", ".join(
+            f"coalesce(({where_a}), false) as a{i}, coalesce(({where_b}), false) as b{i}"
+            for i, (where_a, where_b) in enumerate(pairs)
         )
-        groups = cls(cls._numeric(rel))
-        return groups, int(groups.summary()["overlap"])
+        rows = customers.filter(f"{in_extract} and ({in_any})").project(f"{measure} as y, {flags}")
+        shared = SharedCounts(cls._numeric(rows), len(pairs))
+        return [cls(cls._numeric(rel), shared, i) for i, rel in enumerate(groups)]
 
     @staticmethod
     def _numeric(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
         # a yes/no measure is a 0/1 one
         if rel.types[rel.columns.index("y")] == duckdb.sqltype("boolean"):
-            return rel.project("in_a, in_b, y::integer as y, customer_key, sample_order")
+            others = ", ".join(column for column in rel.columns if column != "y")
+            return rel.project(f"y::integer as y, {others}")
         return rel
 
     @classmethod
@@ -174,51 +245,33 @@ class TwoGroups:
         return self.relation.types[self.relation.columns.index("y")] == duckdb.sqltype("varchar")
 
     def _value_counts(self) -> duckdb.DuckDBPyRelation:
-        """Each distinct value with how many customers of group a, of group b and of both have it: the one
-        read of the customers, kept; every statistic but the samples comes from it."""
+        """Each distinct value of the groups with how many customers of group a and of group b have it (t_a, t_b)
+        and each group's running count in the order of the values (cum_a, cum_b): every statistic but the
+        overlap and the samples comes from it (`SharedCounts`)."""
         if self._counts is None:
-            self._counts = self._sql(
-                "select y, count(*) filter (where in_a) as t_a, count(*) filter (where not in_a) as t_b,"
-                " count(*) filter (where in_a and in_b) as t_ab from g group by y"
-            ).materialize()
+            self._counts = self._shared.counts(self._pair)
         return self._counts
 
     def _on_counts(self, query: str) -> tuple:
         """The one row of `query` over the value counts (named `v`)."""
         return self._value_counts().query("v", query).fetchall()[0]
 
-    def _ordered(self) -> duckdb.DuckDBPyRelation:
-        """The value counts in the order of the values, with each group's running count (values up to and
-        including this one): one sort, kept, from which the quantiles and the rank sums are read."""
-        if self._ordered_counts is None:
-            self._ordered_counts = (
-                self._value_counts()
-                .query(
-                    "v",
-                    "select y, t_a, t_b, sum(t_a) over running as cum_a, sum(t_b) over running as cum_b from v"
-                    " window running as (order by y rows between unbounded preceding and current row)",
-                )
-                .materialize()
-            )
-        return self._ordered_counts
-
     def summary(self) -> dict[str, int | bool | float]:
         """n_a, n_b, how many customers are in both groups (`overlap`), whether every value is 0 or 1 (a 0/1
         measure), how many 1s each group has, and each group's mean (`mean_a`, `mean_b`; NaN for a categorical
-        measure or an empty group): from the value counts, kept."""
+        measure or an empty group): from the value counts, kept; the overlap from the rows (`SharedCounts`)."""
         if self._summary is None:
             if self.is_categorical:
                 numeric = "false, 0, 0, null::double, null::double"
             else:
                 numeric = (
-                    "coalesce(bool_and(y = 0 or y = 1), false),"
+                    f"coalesce(bool_and(y = 0 or y = 1) filter (where {HAS_VALUE}), false),"
                     " coalesce(sum(t_a) filter (where y = 1), 0), coalesce(sum(t_b) filter (where y = 1), 0),"
                     " sum(t_a * y::double) / nullif(sum(t_a), 0), sum(t_b * y::double) / nullif(sum(t_b), 0)"
                 )
-            row = self._on_counts(
-                f"select coalesce(sum(t_a), 0), coalesce(sum(t_b), 0), coalesce(sum(t_ab), 0), {numeric} from v"
-            )
-            n_a, n_b, overlap, is_binary, ones_a, ones_b, mean_a, mean_b = row
+            row = self._on_counts(f"select coalesce(sum(t_a), 0), coalesce(sum(t_b), 0), {numeric} from v")
+            n_a, n_b, is_binary, ones_a, ones_b, mean_a, mean_b = row
+            overlap = self._shared.overlaps()[self._pair]
             self._summary = {
                 "n_a": int(n_a), "n_b": int(n_b), "overlap": int(overlap), "is_binary": bool(is_binary),
                 "ones_a": int(ones_a), "ones_b": int(ones_b),
@@ -306,7 +359,7 @@ class TwoGroups:
                     for group, _, low, high in wanted
                     for index in (low, high)
                 )
-                values = self._ordered().query("o", f"select {picks} from o").fetchall()[0]
+                values = self._value_counts().query("o", f"select {picks} from o").fetchall()[0]
                 for i, (group, fraction, _, _) in enumerate(wanted):
                     found.setdefault(group, []).append(_lerp(float(values[2 * i]), float(values[2 * i + 1]), fraction))
             self._quantiles = {group: (q[0], q[1], q[2]) for group, q in found.items()}
@@ -361,7 +414,7 @@ class TwoGroups:
                 f" coalesce(sum(power((a{i} + b{i})::double, 3) - (a{i} + b{i})), 0)"
             )
         row = (
-            self._ordered()
+            self._value_counts()
             .query("o", f"with kept as (select {', '.join(kept)} from o) select {', '.join(sums)} from kept")
             .fetchall()[0]
         )
@@ -388,7 +441,7 @@ class TwoGroups:
 
     def crosstab(self) -> tuple[list[str], np.ndarray]:
         """Categories in sorted order, and the 2 x k table of counts (row 0: group a)."""
-        counts = sorted(self._value_counts().project("y, t_a, t_b").fetchall(), key=lambda r: r[0])
+        counts = sorted(self._value_counts().filter(HAS_VALUE).project("y, t_a, t_b").fetchall(), key=lambda r: r[0])
         table = np.array([[r[1] for r in counts], [r[2] for r in counts]], dtype=np.int64)
         return [r[0] for r in counts], table
 
