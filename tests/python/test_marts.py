@@ -389,3 +389,31 @@ def test_a_rule_chosen_on_the_discovery_half_is_confirmed_on_the_other(which: st
         "is not null or p_value_confirmation_half_holm is not null or is_confirmed_on_confirmation_half is not null)",
     )
     assert others == [(0,)]
+
+
+@pytest.mark.parametrize("size", [500, 9_000])
+def test_the_sample_is_each_extracts_first_customers_in_sample_order(
+    size: int, shipped_warehouse: Path, tmp_path: Path
+) -> None:
+    """int_customers_sampled reads a sample smaller than the extract below a cut-off of sample_order (macro
+    sample_cut_offs; 500 of 10,000: about 1,600 read), and a sample near the extract's size from every customer:
+    either way its rows are each extract's first `size` in sample order, as pandas orders every customer."""
+    import shutil
+
+    from metanprom.pipeline import run_dbt
+    from metanprom.settings import PROJECT_DIR
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(shipped_warehouse, copy)
+    run_dbt(["run", "--select", "int_customers_sampled"], copy, {"sample_customers": size})
+    compiled = PROJECT_DIR / "target" / "run" / "metanprom" / "models" / "intermediate" / "int_customers_sampled.sql"
+    cut_offs = compiled.read_text(encoding="utf-8").count("and sample_order <")
+    assert cut_offs == (2 if size == 500 else 0)
+    with connect(copy) as con:
+        everyone = con.execute("select extract, customer_key, sample_order from staging.int_customers_banded").df()
+        sampled = con.execute("select extract, customer_key from staging.int_customers_sampled").df()
+    first = everyone.sort_values(["sample_order", "customer_key"]).groupby("extract").head(size)
+    assert sampled.groupby("extract").size().to_dict() == {"bank_dataset": size, "bank_scrooge": size}
+    assert set(zip(sampled["extract"], sampled["customer_key"], strict=True)) == set(
+        zip(first["extract"], first["customer_key"], strict=True)
+    )
