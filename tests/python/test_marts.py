@@ -398,20 +398,25 @@ def test_the_sample_is_each_extracts_first_customers_in_sample_order(
     """int_customers_sampled reads a sample smaller than the extract below a cut-off of sample_order (macro
     sample_cut_offs; 500 of 10,000: about 1,600 read), and a sample near the extract's size from every customer:
     either way its rows are each extract's first `size` in sample order, as pandas orders every customer."""
+    import re
     import shutil
 
     from metanprom.pipeline import run_dbt
     from metanprom.settings import PROJECT_DIR
+    from metanprom.sqltext import md5_cut_off
 
     copy = tmp_path / "copy.duckdb"
     shutil.copy(shipped_warehouse, copy)
     run_dbt(["run", "--select", "int_customers_sampled"], copy, {"sample_customers": size})
     compiled = PROJECT_DIR / "target" / "run" / "metanprom" / "models" / "intermediate" / "int_customers_sampled.sql"
-    cut_offs = compiled.read_text(encoding="utf-8").count("and sample_order <")
-    assert cut_offs == (2 if size == 500 else 0)
+    cut_offs = re.findall(r"extract = '(\w+)' and sample_order < (\d+)", compiled.read_text(encoding="utf-8"))
     with connect(copy) as con:
         everyone = con.execute("select extract, customer_key, sample_order from staging.int_customers_banded").df()
         sampled = con.execute("select extract, customer_key from staging.int_customers_sampled").df()
+    # the macro's cut-off is the one the Python steps compute for their samples (sqltext.md5_cut_off)
+    sizes = everyone.groupby("extract").size().to_dict()
+    expected = [(name, str(md5_cut_off(size, sizes[name]))) for name in sorted(sizes)] if size == 500 else []
+    assert sorted(cut_offs) == expected
     first = everyone.sort_values(["sample_order", "customer_key"]).groupby("extract").head(size)
     assert sampled.groupby("extract").size().to_dict() == {"bank_dataset": size, "bank_scrooge": size}
     assert set(zip(sampled["extract"], sampled["customer_key"], strict=True)) == set(

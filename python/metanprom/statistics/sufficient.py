@@ -3,11 +3,12 @@
 A hypothesis compares a measure between group a and group b. Instead of
 pulling every customer's value into Python, the engine returns the few
 numbers each test needs. The customers are read once per measure: one
-aggregate counts each distinct value of the measure in group a, in group b
-and in both, for every pair of groups compared on that measure in that
-extract (`SharedCounts`: salary by products and salary by churn share one
-read and one sort), with each group's running count in the order of the
-values; it is kept. Everything else comes from that table, which has as
+aggregate counts each distinct value of the measure in group a and in group
+b, for every pair of groups compared on that measure in that extract
+(`SharedCounts`: salary by products and salary by churn share one read and
+one sort), with each group's running count in the order of the values; it
+is kept (how many customers are in both groups is one count beside it).
+Everything else comes from that table, which has as
 many rows as the measure has distinct values (a few dozen for an age or a
 score, at most one per customer for money):
 
@@ -245,9 +246,9 @@ class TwoGroups:
         return self.relation.types[self.relation.columns.index("y")] == duckdb.sqltype("varchar")
 
     def _value_counts(self) -> duckdb.DuckDBPyRelation:
-        """Each distinct value of the groups with how many customers of group a and of group b have it (t_a, t_b)
-        and each group's running count in the order of the values (cum_a, cum_b): every statistic but the
-        overlap and the samples comes from it (`SharedCounts`)."""
+        """Each distinct value with how many customers of group a and of group b have it (t_a, t_b) and each
+        group's running count in the order of the values (cum_a, cum_b), other pairs' values counting 0 (see
+        `SharedCounts.counts`): every statistic but the overlap and the samples comes from it."""
         if self._counts is None:
             self._counts = self._shared.counts(self._pair)
         return self._counts
