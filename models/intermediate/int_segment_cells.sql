@@ -12,19 +12,20 @@ customers as (
 
 cells as (
 
-    -- one pass over the customers; the grouping sets of int_segment_candidates
-    -- then add up cells, not customers. Features keep their own types (integers
+    -- one pass over the customers; int_segment_candidates then adds up cells,
+    -- not customers. Features keep their own types (integers
     -- and booleans group faster than text); they become text only in the rules.
     select
         extract,
         {%- for feature in features %}
             {{ feature }},
         {%- endfor %}
-        -- two halves chosen by the first bit of the sample order (the md5 of the key, macro sample_order):
-        -- candidates are selected on one, confirmed on the other
-        {{ is_confirmation_half() }} as is_confirmation_half,
         count(*) as customers,
-        count(*) filter (where is_churned) as churned
+        count(*) filter (where is_churned) as churned,
+        -- the discovery half, where candidates are selected (they are confirmed on the other:
+        -- the first bit of the sample order, the md5 of the key, decides; macro is_confirmation_half)
+        count(*) filter (where not {{ is_confirmation_half() }}) as customers_discovery,
+        count(*) filter (where not {{ is_confirmation_half() }} and is_churned) as churned_discovery
 
     from customers
     group by all

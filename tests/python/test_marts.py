@@ -422,3 +422,39 @@ def test_the_sample_is_each_extracts_first_customers_in_sample_order(
     assert set(zip(sampled["extract"], sampled["customer_key"], strict=True)) == set(
         zip(first["extract"], first["customer_key"], strict=True)
     )
+
+
+@pytest.mark.parametrize("which", ["shipped_warehouse", "real_warehouse"])
+def test_segment_candidates_are_every_combination_of_up_to_three_features_counted_by_pandas(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """int_segment_candidates adds the cells up in blocks of features (macro combinations_in_blocks): its rows
+    are still every combination of values of one to three discovery features with at least 300 customers, each
+    once, with the counts pandas gives on the customers (all of them, and the discovery half's)."""
+    from itertools import combinations
+
+    warehouse = request.getfixturevalue(which)
+    features = project.features()["categorical"]
+    with connect(warehouse) as con:
+        customers = con.execute(
+            f"select extract, {', '.join(features)}, is_churned, sample_order from staging.int_customers_banded"
+        ).df()
+        candidates = con.execute(
+            "select extract, feature_set, feature_count, customers, churned, customers_discovery, churned_discovery"
+            " from staging.int_segment_candidates"
+        ).fetchall()
+    customers["discovery"] = customers["sample_order"] < 2**59  # the md5's first hexadecimal digit below 8
+    customers["churned_discovery"] = customers["discovery"] & customers["is_churned"]
+    expected = []
+    for size in (1, 2, 3):
+        for chosen in combinations(features, size):
+            counts = customers.groupby(["extract", *chosen], dropna=False).agg(
+                customers=("is_churned", "size"),
+                churned=("is_churned", "sum"),
+                customers_discovery=("discovery", "sum"),
+                churned_discovery=("churned_discovery", "sum"),
+            )
+            for key, row in counts[counts["customers"] >= 300].iterrows():
+                expected.append((key[0], " + ".join(chosen), size, *(int(v) for v in row)))
+    assert len(expected) > 100
+    assert sorted(candidates) == sorted(expected)

@@ -107,7 +107,19 @@ RECOMPUTED: dict[str, tuple[float, str]] = {
 #: Marts whose grain changed on purpose after the reference (mart -> (SQL over the reference's rows, `{relation}`,
 #: that gives the new grain; reason)). The regrained reference is compared with the new mart as any mart is; the
 #: regrained numbers are summed in another order, so compared to 1e-9 relative.
-REGRAINED: dict[str, tuple[str, str]] = {}
+REGRAINED: dict[str, tuple[str, str]] = {
+    "int_segment_cells": (
+        "select extract, city, gender, product_count, property_score, has_credit_card, is_active, has_balance,"
+        " age_band, credit_score_band, balance_band, estimated_salary_band,"
+        " sum(customers)::bigint as customers, sum(churned)::bigint as churned,"
+        " coalesce(sum(customers) filter (where not is_confirmation_half), 0)::bigint as customers_discovery,"
+        " coalesce(sum(churned) filter (where not is_confirmation_half), 0)::bigint as churned_discovery"
+        " from {relation} group by all",
+        "#12: one row per cell with each half's counts as columns (customers_discovery, churned_discovery), not one"
+        " row per cell and half: int_segment_candidates sums the cells to blocks of features without filtering by"
+        " half; the reference's two rows of a cell, added up, must give the new row exactly",
+    ),
+}
 
 
 def _mart_of(label: str) -> str:
@@ -359,7 +371,7 @@ def test_exports_are_the_same(builds: tuple[Path, Path]) -> None:
                 problems.append(f"{name}: rows differ")
         elif name == "export.json":
             old_meta, new_meta = (json.loads(p.read_text(encoding="utf-8")) for p in (old, new))
-            for mart in REGRAINED:
+            for mart in REGRAINED.keys() & old_meta["rows"].keys():  # a regrained mart that is exported
                 old_meta["rows"][mart] = len(_parquet(before / "parquet" / f"{mart}.parquet", regrain=True))
             if {**old_meta, "warehouse": None} != {**new_meta, "warehouse": None}:
                 problems.append(f"{name} differs")
