@@ -126,8 +126,8 @@ def test_failed_build_leaves_the_previous_warehouse_as_it_was(shipped_warehouse:
         pipeline.build(
             {"bank_dataset": broken}, target, log=lambda _: None, extra_vars={"discovery_min_customers": "'many'"}
         )
-    # read from dbt's results, not its log: the node that failed and dbt's own message
-    assert "model.metanprom.segment_discovery: error:" in str(failure.value)
+    # read from dbt's results, not its log: the node that failed (the table that applies the var) and dbt's own message
+    assert "model.metanprom.int_segment_candidates: error:" in str(failure.value)
     assert "Could not convert string 'many'" in str(failure.value)
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
     assert not list(tmp_path.glob("metanprom_building_*")), "the new file is deleted"
