@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from metanprom import project
+from metanprom.settings import PROJECT_DIR
 from metanprom.warehouse import connect
 
 #: every test here builds a warehouse (or runs `metanprom run`)
@@ -165,6 +167,33 @@ def test_above_the_bank_rate_is_a_one_sided_test_against_the_rest_holm_per_schem
     evidence = {(r[0], r[1]): r[10] for r in summary}
     assert evidence[("bank_scrooge", "products_age")].startswith("exploratory"), "where it was chosen is unknown"
     assert evidence[("bank_dataset", "consumption")].startswith("confirmatory")
+
+
+@pytest.mark.parametrize("which", ["shipped_warehouse", "real_warehouse"])
+def test_segment_rules_are_every_definition_with_segment_summarys_rule(which: str, request) -> None:
+    """hypothesis_results compiles a segment's members from int_segment_rules (from the definitions alone);
+    segment_summary counts them with the rules int_segment_counts compiled. Both must agree, segment by segment,
+    and int_segment_rules must hold each segment of the definitions file once."""
+    warehouse = request.getfixturevalue(which)
+    with open(PROJECT_DIR / "seeds" / "segment_definitions.csv", encoding="utf-8", newline="") as handle:
+        defined = {
+            (r["scheme"].strip(), r["segment_id"].strip(), int(r["precedence"]), r["scheme_is_exclusive"] == "true")
+            for r in csv.DictReader(handle)
+        }
+    rules = _rows(
+        warehouse, "select scheme, segment_id, precedence, scheme_is_exclusive, rule_sql from staging.int_segment_rules"
+    )
+    assert len(rules) == len(defined)
+    assert {r[:4] for r in rules} == defined
+    summary = set(
+        _rows(
+            warehouse,
+            "select distinct scheme, segment_id, precedence, scheme_is_exclusive, rule_sql from segment_summary"
+            " where segment_id <> 'unassigned'",
+        )
+    )
+    assert len(summary) >= 10
+    assert summary <= set(rules)
 
 
 def test_cut_points_show_the_chosen_age_cut(real_warehouse: Path) -> None:

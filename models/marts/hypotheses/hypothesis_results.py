@@ -13,7 +13,8 @@ def model(dbt, session):
     meta = dbt.config.get("meta")
     inputs = {
         "customers": dbt.ref("customers"),
-        # a segment hypothesis compiles its members' SQL from the rules held here (registry.segment_membership)
-        "segment_summary": dbt.ref("segment_summary"),
+        # a segment hypothesis compiles its members' SQL from these rules (registry.segment_membership): compiled
+        # from the definitions alone, so this model need not wait for the segments' counts, tests and summary
+        "int_segment_rules": dbt.ref("int_segment_rules"),
     }
     return STEPS["hypothesis_results"].compute(inputs, {"meta": meta})

@@ -48,22 +48,27 @@ from metanprom.statistics.two_groups import (
 )
 
 
-def two_groups(customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str) -> TwoGroups:
+def two_groups(
+    customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str, rules: duckdb.DuckDBPyRelation | None = None
+) -> TwoGroups:
     """Group a and group b of `h` in one extract, as a relation the engine computes their statistics on."""
-    ((_, groups),) = next(iter(shared_two_groups(customers, [(h, extract)])))
+    ((_, groups),) = next(iter(shared_two_groups(customers, [(h, extract)], rules)))
     return groups
 
 
 def shared_two_groups(
-    customers: duckdb.DuckDBPyRelation, wanted: list[tuple[Hypothesis, str]]
+    customers: duckdb.DuckDBPyRelation,
+    wanted: list[tuple[Hypothesis, str]],
+    rules: duckdb.DuckDBPyRelation | None = None,
 ) -> Iterator[list[tuple[int, TwoGroups]]]:
     """The groups of each (hypothesis, extract) in `wanted`, a batch at a time: the hypotheses on one measure of
     one extract share one read of the customers and one sort of the values (`TwoGroups.from_customers`). Each
     batch lists (position in `wanted`, groups); its counts are computed when first read, and let go with it.
-    Customers in both groups of a hypothesis are an error of the registry."""
+    Customers in both groups of a hypothesis are an error of the registry. `rules`: the segments' rules
+    (`_group_sql`)."""
     batches: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
     for position, (h, extract) in enumerate(wanted):
-        where_a, where_b = (_group_sql(customers, h, group) for group in (h.a, h.b))
+        where_a, where_b = (_group_sql(customers, h, group, rules) for group in (h.a, h.b))
         batches.setdefault((extract, _measure_sql(h)), []).append((position, where_a, where_b))
     for (extract, measure), members in batches.items():
         groups = TwoGroups.from_customers(customers, extract, measure, [(a, b) for _, a, b in members])
@@ -82,19 +87,27 @@ def _measure_sql(h: Hypothesis) -> str:
     return h.measure
 
 
-def _group_sql(customers: duckdb.DuckDBPyRelation, h: Hypothesis, group: Group) -> str:
-    """A group's SQL over `customers`: its `where`, or a segment's membership compiled from the rules
-    `segment_summary` holds (read on the customers' connection), with no join on a membership table."""
+def _group_sql(
+    customers: duckdb.DuckDBPyRelation, h: Hypothesis, group: Group, rules: duckdb.DuckDBPyRelation | None = None
+) -> str:
+    """A group's SQL over `customers`: its `where`, or a segment's membership compiled from the segments' rules,
+    with no join on a membership table. `rules`: a relation with scheme, segment_id, precedence, rule_sql and
+    scheme_is_exclusive (the build passes `int_segment_rules`, compiled from the definitions alone, so the
+    hypotheses need not wait for the segments' counts and tests); by default the rules `segment_summary` holds,
+    read on the customers' connection (a built warehouse)."""
     if group.segment is None:
         return group.where
     scheme, segment = group.segment
-    rows = customers.query(
-        "customers",
-        "select distinct segment_id, precedence, rule_sql, scheme_is_exclusive from segment_summary"
-        f" where scheme = {sql_string(scheme)} and segment_id <> {sql_string(UNASSIGNED)}",
-    ).fetchall()
+    query = (
+        "select distinct segment_id, precedence, rule_sql, scheme_is_exclusive from {}"
+        f" where scheme = {sql_string(scheme)} and segment_id <> {sql_string(UNASSIGNED)}"
+    )
+    if rules is None:
+        source, rows = "segment_summary", customers.query("customers", query.format("segment_summary")).fetchall()
+    else:
+        source, rows = "the segments' rules", rules.query("rules", query.format("rules")).fetchall()
     if not rows:
-        raise RegistryError(f"hypothesis {h.id!r}: segment_summary has no scheme {scheme!r}")
+        raise RegistryError(f"hypothesis {h.id!r}: {source} has no scheme {scheme!r}")
     try:
         member = segment_membership([r[:3] for r in rows], bool(rows[0][3]), segment)
     except RegistryError as error:
@@ -228,8 +241,10 @@ def run_registry(
     registry: Registry | None = None,
     ids: list[str] | None = None,
     extracts: list[str] | None = None,
+    rules: duckdb.DuckDBPyRelation | None = None,
 ) -> pd.DataFrame:
-    """Run every hypothesis (or those in `ids`) on every extract it applies to; one row per pair."""
+    """Run every hypothesis (or those in `ids`) on every extract it applies to; one row per pair. `rules`: the
+    segments' rules (`_group_sql`; default: those `segment_summary` holds)."""
     registry = registry or load_registry()
     wanted = [registry.get(i).id for i in ids] if ids else None
     # Adjustment needs the whole family: run every hypothesis of the families asked for, show those asked for.
@@ -244,7 +259,7 @@ def run_registry(
         if extract in present and not (extracts and extract not in extracts)
     ]
     rows: list[dict[str, Any]] = [{} for _ in pairs]
-    for batch in shared_two_groups(customers, pairs):
+    for batch in shared_two_groups(customers, pairs, rules):
         for position, groups in batch:
             h, extract = pairs[position]
             rows[position] = evaluate_hypothesis(h, groups, extract)

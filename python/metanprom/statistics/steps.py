@@ -119,9 +119,9 @@ def hypotheses(inputs: Mapping[str, Any], config: Mapping[str, Any]) -> pd.DataF
     """Every hypothesis of the registry (config `meta.registry`) on every extract it applies to. `customers`
     is a relation of the engine (DuckDB's, or the Python step's Spark relation): the engine computes each
     test's sufficient statistics where the customers are; a segment's members are compiled from the rules
-    `segment_summary` holds, read on the same connection."""
+    `int_segment_rules` holds (a relation of the same engine)."""
     registry = registry_from_data(config["meta"]["registry"], REGISTRY_FILE)
-    return run_registry(inputs["customers"], registry)
+    return run_registry(inputs["customers"], registry, rules=inputs["int_segment_rules"])
 
 
 @dataclass(frozen=True)
@@ -144,5 +144,5 @@ STEPS: dict[str, Step] = {
     "cluster_selection": Step(("int_customers_sampled",), cluster_selection),
     "cluster_centres": Step(("cluster_selection", "int_customers_sampled"), cluster_centres),
     "feature_correlations": Step(("int_customers_sampled", "int_extract_churn_rates"), correlations),
-    "hypothesis_results": Step(("customers", "segment_summary"), hypotheses, relations=True),
+    "hypothesis_results": Step(("customers", "int_segment_rules"), hypotheses, relations=True),
 }
