@@ -48,11 +48,9 @@ from metanprom.statistics.two_groups import (
 )
 
 
-def two_groups(
-    customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str, rules: duckdb.DuckDBPyRelation | None = None
-) -> TwoGroups:
+def two_groups(customers: duckdb.DuckDBPyRelation, h: Hypothesis, extract: str) -> TwoGroups:
     """Group a and group b of `h` in one extract, as a relation the engine computes their statistics on."""
-    ((_, groups),) = next(iter(shared_two_groups(customers, [(h, extract)], rules)))
+    ((_, groups),) = next(iter(shared_two_groups(customers, [(h, extract)])))
     return groups
 
 
