@@ -37,6 +37,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             duckdb_storage=args.duckdb_storage_version,
         )
         result.seconds.update(delivered.seconds)
+        result.cpu_seconds.update(delivered.cpu_seconds)
     if args.timings:
         Path(args.timings).write_text(json.dumps(result.timings(), indent=1), encoding="utf-8")
     print()

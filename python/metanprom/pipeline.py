@@ -18,11 +18,11 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from metanprom.clock import Stopwatch
 from metanprom.ingest.formats import FORMATS
 from metanprom.ingest.gate_sql import is_uri
 from metanprom.ingest.inputs import InputError, prepare_input
@@ -53,14 +53,25 @@ class RunResult:
 
     warehouse: Path
     seconds: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds per step (clock.cpu_seconds: every thread of this process and the child processes it waited for)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
     dbt_nodes: list[tuple[str, float]] = field(default_factory=list)
     dbt_totals: dict[str, dict[str, float]] = field(default_factory=dict)
     quality: list[object] = field(default_factory=list)
 
     def timings(self) -> dict[str, object]:
-        """Seconds per step and dbt's slowest nodes, for the benchmark."""
-        return {"seconds": self.seconds, "dbt_nodes": self.dbt_nodes, "dbt_totals": self.dbt_totals}
+        """Wall and CPU seconds per step and dbt's slowest nodes, for the benchmark."""
+        return {
+            "seconds": self.seconds,
+            "cpu_seconds": self.cpu_seconds,
+            "dbt_nodes": self.dbt_nodes,
+            "dbt_totals": self.dbt_totals,
+        }
+
+    def record(self, step: str, watch: Stopwatch) -> None:
+        """The wall and CPU seconds `watch` has run, as `step`'s."""
+        self.seconds[step], self.cpu_seconds[step] = watch.wall(), watch.cpu()
 
 
 def dbt_executable() -> str:
@@ -225,7 +236,7 @@ def build(
     dbt_vars: dict[str, object] = dict(extra_vars or {})
     dbt_env: dict[str, str] = {}
     prepared_dir = target.parent / ".inputs"
-    started = time.perf_counter()
+    watch = Stopwatch()
     on_spark = dbt_target == "spark"
     for name in FORMATS:
         path = inputs.get(name)
@@ -244,7 +255,7 @@ def build(
         prepared = prepare_input(Path(path), name, prepared_dir)
         dbt_env[extract_path_env(name)] = str(prepared.path.absolute())
         result.inputs[name] = str(path) + (f" ({'; '.join(prepared.notes)})" if prepared.notes else "")
-    result.seconds["check inputs"] = time.perf_counter() - started
+    result.record("check inputs", watch)
 
     # Gate 1: Great Expectations on the raw extracts. dbt starts once they passed; the one model that
     # reports their results (stg_quality__raw_checks) reads the file they were written to.
@@ -252,7 +263,7 @@ def build(
 
     files = {name: dbt_env.get(extract_path_env(name)) or PROJECT_DIR / "seeds" / f"{name}.csv" for name in FORMATS}
     log(f"checking the raw extracts{' on Spark' if on_spark else ''} ...")
-    started = time.perf_counter()
+    watch = Stopwatch()
     gx_context = quality.gx_context(None)
     try:
         raw_results, raw_rows = quality.check_raw(
@@ -261,7 +272,7 @@ def build(
     except quality.UnreadableExtractError as error:
         raise QualityGateError(str(error)) from error
     result.quality += raw_results
-    result.seconds["quality gates: raw"] = time.perf_counter() - started
+    result.record("quality gates: raw", watch)
     errors = check_results.failed(raw_results, "error")
     if errors:
         raise QualityGateError("raw-extract checks failed:\n" + check_results.results_text(errors))
@@ -274,7 +285,7 @@ def build(
     building = target.with_name(f"metanprom_building_{hashlib.sha256(target.name.encode()).hexdigest()[:8]}.duckdb")
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    started = time.perf_counter()
+    watch = Stopwatch()
     try:
         built = None
         if on_spark:
@@ -284,27 +295,27 @@ def build(
             log(f"building the warehouse with dbt build into {building.name} ...")
             nodes = run_dbt(["build"], building, dbt_vars, dbt_env)
             result.dbt_nodes, result.dbt_totals = _node_timings(nodes)
-        result.seconds["dbt build"] = time.perf_counter() - started
+        result.record("dbt build", watch)
         log(f"  dbt build passed in {result.seconds['dbt build']:.1f} s")
 
         # Gate 2: Great Expectations on the public marts, where they were built, before the new warehouse
         # replaces the old.
-        started = time.perf_counter()
+        watch = Stopwatch()
         log(f"checking the public marts{' on Spark' if on_spark else ''} (Great Expectations) ...")
         if built is not None:
             mart_results = _spark_mart_gate(built, raw_rows, gx_context)
         else:
             mart_results = quality.check_marts(building, raw_rows, context=gx_context)
         result.quality += mart_results
-        result.seconds["quality gates: marts"] = time.perf_counter() - started
+        result.record("quality gates: marts", watch)
         errors = check_results.failed(mart_results, "error")
         if errors:
             raise QualityGateError("mart checks failed:\n" + check_results.results_text(errors))
         if built is not None:
-            started = time.perf_counter()
+            watch = Stopwatch()
             log(f"copying the public marts from Spark into {building.name} ...")
             _copy_from_spark(built, building)
-            result.seconds["copy marts from Spark"] = time.perf_counter() - started
+            result.record("copy marts from Spark", watch)
     except BaseException:
         building.unlink(missing_ok=True)
         building.with_name(building.name + ".wal").unlink(missing_ok=True)

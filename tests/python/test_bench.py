@@ -30,6 +30,8 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
         assert stages[stage]["seconds"] > 0
         # every stage is a Python process that imports at least DuckDB or pandas: tens of MiB at the least
         assert stages[stage]["peak_mib"] > 30, stage
+        # a stage works at least a little, and no more than every core all the time
+        assert 0 < stages[stage]["cpu_seconds"] <= stages[stage]["seconds"] * data["machine"]["cores"] + 0.05, stage
     # the pipeline's steps happen inside its run: their seconds cannot add up to more than the run's wall time
     assert result["pipeline"]["seconds"]["dbt build"] < stages["metanprom run"]["seconds"]
     # the ratios the targets are judged by, worked from the stage figures by hand
@@ -50,6 +52,14 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
     assert "| 2,000 | metanprom run |" in text
     run_line = next(line for line in text.splitlines() if line.startswith("| 2,000 | metanprom run |"))
     assert f"{stages['metanprom run']['seconds']:.1f}" in run_line, "the table shows the measured figure"
+    run = stages["metanprom run"]
+    assert f"| {run['cpu_seconds']:.1f} | {run['cpu_seconds'] / run['seconds']:.2f} |" in run_line
+    # the run's steps: CPU seconds of the run's own process while each ran, within what the whole run used
+    steps_cpu = result["pipeline"]["cpu_seconds"]
+    assert 0 < steps_cpu["dbt build"] <= run["cpu_seconds"]
+    assert sum(steps_cpu.values()) <= run["cpu_seconds"]
+    build_line = next(line for line in text.splitlines() if line.startswith("| 2,000 | · run: dbt build |"))
+    assert f"| {steps_cpu['dbt build']:.1f} |" in build_line
     assert "dbt build ÷ floor" in text
     assert "pandas baseline ÷ same analysis" in text
     assert "Polars baseline ÷ same analysis" in text
@@ -73,3 +83,21 @@ def test_peak_memory_adds_up_processes_that_run_side_by_side() -> None:
     both += "[p.wait() for p in ps]"
     peak = bench._peak_of([sys.executable, "-c", both])["peak_mib"]
     assert peak > 380
+
+
+def test_cpu_time_counts_the_stages_descendants_and_not_its_waiting() -> None:
+    """A stage that only waits for a child, which sleeps, then waits for a grandchild that works: the stage's CPU
+    seconds hold the grandchild's work (the grandchild's own clock is the reference), and not the wall time
+    spent waiting."""
+    import os
+    import sys
+
+    busy = "import time\nwhile time.process_time() < 0.5:\n    sum(range(10_000))\nprint(time.process_time())"
+    middle = f"import subprocess, sys, time; time.sleep(1); subprocess.run([sys.executable, '-c', {busy!r}])"
+    stage = bench._peak_of([sys.executable, "-c", middle])
+    reported = float(stage["stdout"])
+    assert reported >= 0.5
+    assert stage["seconds"] >= 1.5
+    # two interpreters' start-up on top of the grandchild's work, far below the second of sleep
+    assert reported - 0.02 <= stage["cpu_seconds"] < reported + 0.9
+    assert stage["cpu_seconds"] <= stage["seconds"] * (os.cpu_count() or 1)

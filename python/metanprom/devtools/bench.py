@@ -120,8 +120,9 @@ class _TreeMemorySampler(threading.Thread):
 
 
 def _peak_of(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, Any]:
-    """Run a command; its wall time and its peak resident memory in MiB: the larger of the sampled sum over
-    its process tree (every 0.2 s) and the largest single process of the tree (wait4)."""
+    """Run a command; its wall time, its CPU time (user and system, of the process and of every descendant
+    waited for: wait4) and its peak resident memory in MiB: the larger of the sampled sum over its process tree
+    (every 0.2 s) and the largest single process of the tree (wait4)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(
@@ -139,7 +140,8 @@ def _peak_of(command: list[str], env: dict[str, str] | None = None, cwd: Path | 
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-3000:]}")
     peak_mib = max(usage.ru_maxrss, sampler.peak_kib) / 1024
-    return {"seconds": seconds, "peak_mib": peak_mib, "stdout": stdout}
+    cpu_seconds = usage.ru_utime + usage.ru_stime
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mib": peak_mib, "stdout": stdout}
 
 
 def machine() -> dict[str, Any]:
@@ -300,6 +302,13 @@ def ratios(result: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def _cpu_cells(seconds: float, cpu_seconds: float | None) -> str:
+    """The CPU seconds and cores-busy cells of a row (empty where a step's CPU time is not told apart)."""
+    if cpu_seconds is None:
+        return " | "
+    return f"{cpu_seconds:.1f} | {cpu_seconds / seconds:.2f}" if seconds > 0 else f"{cpu_seconds:.1f} | "
+
+
 def _verdict(value: float, target: tuple[str, float]) -> str:
     comparison, bound = target
     met = value <= bound if comparison == "<=" else value >= bound
@@ -337,14 +346,22 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "the same-analysis stage builds (portrait, churn by feature, segment counts, every hypothesis test with",
         "its trimmed rerun and Holm's adjustment); test_baseline checks them against the marts.",
         "",
-        "| rows | stage | seconds | peak MiB |",
-        "|---:|---|---:|---:|",
+        "`CPU seconds` is user and system time of the stage's process and every process it waited for (dbt,",
+        "DuckDB's and Hyper's threads and Hyper's server included; the steps of the run: of the run's process while",
+        "the step ran). `cores busy` is CPU seconds per second of wall time: a stage near the machine's",
+        f"{info['cores']} cores worked all the time on every core, so running its parts side by side or in another",
+        "order cannot make it faster, only less work can; a stage near 1 ran on one core.",
+        "",
+        "| rows | stage | seconds | CPU seconds | cores busy | peak MiB |",
+        "|---:|---|---:|---:|---:|---:|",
     ]
     for r in results:
         for name, stage in r["stages"].items():
-            lines.append(f"| {r['rows']:,} | {name} | {stage['seconds']:.1f} | {stage['peak_mib']:.0f} |")
+            cells = _cpu_cells(stage["seconds"], stage.get("cpu_seconds"))
+            lines.append(f"| {r['rows']:,} | {name} | {stage['seconds']:.1f} | {cells} | {stage['peak_mib']:.0f} |")
+        cpu = r["pipeline"].get("cpu_seconds", {})
         for name, seconds in r["pipeline"]["seconds"].items():
-            lines.append(f"| {r['rows']:,} | · run: {name} | {seconds:.1f} | |")
+            lines.append(f"| {r['rows']:,} | · run: {name} | {seconds:.1f} | {_cpu_cells(seconds, cpu.get(name))} | |")
     lines += [
         "",
         "## Ratios",
@@ -428,7 +445,11 @@ def main(sizes: list[int], out_dir: Path, work_dir: Path | None = None, spark: b
                 result = bench_size(rows, work, spark=spark)
                 results.append(result)
                 for name, stage in result["stages"].items():
-                    print(f"  {name:<26}{stage['seconds']:>9.1f} s{stage['peak_mib']:>9.0f} MiB", flush=True)
+                    print(
+                        f"  {name:<26}{stage['seconds']:>9.1f} s{stage['cpu_seconds']:>9.1f} CPU s"
+                        f"{stage['peak_mib']:>9.0f} MiB",
+                        flush=True,
+                    )
                 for name, value in ratios(result).items():
                     print(f"  {name:<26}{value:>9.2f}", flush=True)
                 for leftover in work.glob(f"*_{rows}.*"):
