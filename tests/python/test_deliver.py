@@ -45,7 +45,14 @@ def test_exports_and_reports_run_side_by_side(monkeypatch: pytest.MonkeyPatch, t
     done = deliver_module.deliver(tmp_path / "w.duckdb", log=lambda _: None)
     assert done.exports == tmp_path / "exports"
     assert done.reports == [tmp_path / "report_en.html", tmp_path / "report_ru.html"]
-    assert set(done.seconds) == {"exports", "reports"}
+    assert set(done.seconds) == {"exports", "reports", deliver_module.SIDE_BY_SIDE}
+    assert set(done.cpu_seconds) == {deliver_module.SIDE_BY_SIDE}
+    together = done.seconds[deliver_module.SIDE_BY_SIDE]
+    assert (
+        max(done.seconds["exports"], done.seconds["reports"])
+        <= together
+        < done.seconds["exports"] + done.seconds["reports"]
+    )
     assert "exports" in running["seen_together"], "the exports ran while a report was being written"
 
 
