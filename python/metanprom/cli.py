@@ -35,6 +35,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             Path(args.exports) if args.exports else None,
             pseudonymise=args.pseudonymise,
             duckdb_storage=args.duckdb_storage_version,
+            report_dir=Path(args.report) if args.report else None,
         )
         result.seconds.update(delivered.seconds)
         result.cpu_seconds.update(delivered.cpu_seconds)
@@ -239,14 +240,21 @@ def _extract_options(parser: argparse.ArgumentParser) -> None:
         )
 
 
+#: Shown under every command whose defaults write under output/.
+_OUTPUT_NOTE = "output/ in the defaults is $METANPROM_OUTPUT_DIR when it is set, else the project's output/."
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="metanprom",
         description="Churn analytics for the Metanprom bank: dbt on DuckDB with a Python layer.",
+        epilog=_OUTPUT_NOTE,
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="check the inputs, build and test the warehouse, print the summary")
+    run = sub.add_parser(
+        "run", help="check the inputs, build and test the warehouse, print the summary", epilog=_OUTPUT_NOTE
+    )
     _extract_options(run)
     run.add_argument("--warehouse", metavar="PATH", help="the DuckDB file (default: $METANPROM_DUCKDB_PATH)")
     run.add_argument(
@@ -257,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         "target; its public marts are then copied into the warehouse file for the gate, exports and report)",
     )
     run.add_argument("--exports", metavar="DIR", help="where the exports go (default: output/exports)")
+    run.add_argument("--report", metavar="DIR", help="where the two reports go (default: output/report)")
     run.add_argument("--pseudonymise", action="store_true", help="pseudonymise customer ids in the exports")
     run.add_argument(
         "--duckdb-storage-version",
@@ -286,7 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     hyp.add_argument("--lang", choices=["en", "ru"], default="en", help="language of the conclusions")
     hyp.set_defaults(func=_cmd_hypotheses)
 
-    check = sub.add_parser("check", help="run the data-quality suites (Great Expectations) and write Data Docs")
+    check = sub.add_parser(
+        "check", help="run the data-quality suites (Great Expectations) and write Data Docs", epilog=_OUTPUT_NOTE
+    )
     _extract_options(check)
     check.add_argument("--warehouse", metavar="PATH", help="also check this warehouse's marts (default: the built one)")
     check.add_argument("--raw-only", action="store_true", help="check the extracts only")
@@ -300,7 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=_cmd_check)
 
-    exp = sub.add_parser("export", help="write every public mart as Tableau .hyper, DuckDB, Parquet and CSV")
+    exp = sub.add_parser(
+        "export", help="write every public mart as Tableau .hyper, DuckDB, Parquet and CSV", epilog=_OUTPUT_NOTE
+    )
     exp.add_argument("--warehouse", metavar="PATH")
     exp.add_argument("--out", metavar="DIR", help="default: output/exports")
     exp.add_argument(
@@ -321,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     tab.add_argument("--out", metavar="DIR", help="default: the project's tableau/")
     tab.set_defaults(func=_cmd_tableau)
 
-    rep = sub.add_parser("report", help="write the manager's HTML report")
+    rep = sub.add_parser("report", help="write the manager's HTML report", epilog=_OUTPUT_NOTE)
     rep.add_argument("--lang", choices=["en", "ru"], nargs="+", default=["en", "ru"])
     rep.add_argument("--warehouse", metavar="PATH")
     rep.add_argument("--out", metavar="DIR", help="default: output/report")

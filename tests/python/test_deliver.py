@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from metanprom import pipeline
+from metanprom.cli import main
 from metanprom.delivery import deliver as deliver_module
+from metanprom.settings import output_dir
 
 
 def _fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fail: bool = False) -> dict[str, set[str]]:
@@ -31,9 +34,9 @@ def _fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fail: bool = False) -
             raise RuntimeError("disk full")
         return {"out": str(tmp_path / "exports")}
 
-    def write_report(warehouse, lang):
+    def write_report(warehouse, lang, out_dir=None):
         step(f"report {lang}")
-        return tmp_path / f"report_{lang}.html"
+        return (out_dir or tmp_path) / f"report_{lang}.html"
 
     monkeypatch.setattr("metanprom.delivery.export.export", export)
     monkeypatch.setattr("metanprom.delivery.report.write_report", write_report)
@@ -60,3 +63,42 @@ def test_a_failing_export_is_raised(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     _fake(monkeypatch, tmp_path, fail=True)
     with pytest.raises(RuntimeError, match="disk full"):
         deliver_module.deliver(tmp_path / "w.duckdb", log=lambda _: None)
+
+
+def test_the_reports_go_to_report_dir(shipped_warehouse: Path, tmp_path: Path) -> None:
+    """Both reports are written into the folder asked for, and none into the default output/report."""
+    default = output_dir() / "report"
+    before = {path: path.stat().st_mtime_ns for path in default.glob("*")} if default.exists() else {}
+    done = deliver_module.deliver(
+        shipped_warehouse, tmp_path / "exports", report_dir=tmp_path / "reports", log=lambda _: None
+    )
+    assert done.reports == [tmp_path / "reports" / "report_en.html", tmp_path / "reports" / "report_ru.html"]
+    assert all(path.stat().st_size > 0 for path in done.reports)
+    after = {path: path.stat().st_mtime_ns for path in default.glob("*")} if default.exists() else {}
+    assert after == before, "a report was written to the default folder too"
+
+
+def test_run_passes_report_and_exports_to_the_delivery(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked: dict[str, object] = {}
+
+    def build(inputs, warehouse, dbt_target):
+        return pipeline.RunResult(warehouse=warehouse)
+
+    def deliver(warehouse, exports_dir=None, **kwargs):
+        asked.update(kwargs, exports_dir=exports_dir)
+        report_dir = kwargs["report_dir"]
+        return deliver_module.Delivered(
+            exports=exports_dir, reports=[report_dir / "report_en.html"] if report_dir else []
+        )
+
+    monkeypatch.setattr(pipeline, "build", build)
+    monkeypatch.setattr(deliver_module, "deliver", deliver)
+    monkeypatch.setattr("metanprom.cli.summary_text", lambda warehouse, inputs: "")
+    argv = ["run", "--warehouse", str(tmp_path / "w.duckdb"), "--exports", str(tmp_path / "e")]
+    assert main([*argv, "--report", str(tmp_path / "r")]) == 0
+    assert asked["exports_dir"] == tmp_path / "e" and asked["report_dir"] == tmp_path / "r"
+    assert f"report:    {tmp_path / 'r' / 'report_en.html'}" in capsys.readouterr().out
+    assert main(argv) == 0
+    assert asked["report_dir"] is None, "without --report the reports go to the default folder"

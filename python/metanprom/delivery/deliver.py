@@ -33,8 +33,10 @@ def deliver(
     pseudonymise: bool = False,
     duckdb_storage: str | None = None,
     log: Callable[[str], None] = print,
+    report_dir: Path | None = None,
 ) -> Delivered:
-    """Write the exports and the reports of `warehouse`.
+    """Write the exports of `warehouse` into `exports_dir` and its reports into `report_dir` (each None: under
+    `settings.output_dir()`).
 
     Both only read the warehouse, so they run side by side (the exports in DuckDB and Hyper, the charts
     in matplotlib). Each writes new files and swaps them in whole: a failure replaces nothing.
@@ -53,7 +55,7 @@ def deliver(
 
     def reports() -> list[Path]:
         step = time.perf_counter()
-        paths = [write_report(warehouse, lang) for lang in REPORT_LANGUAGES]
+        paths = [write_report(warehouse, lang, report_dir) for lang in REPORT_LANGUAGES]
         seconds["reports"] = time.perf_counter() - step
         log(f"  reports done in {seconds['reports']:.1f} s")
         return paths
