@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 from dbt.plugins.manager import dbtPlugin
+from dbt_common.context import try_get_invocation_context
 
 #: The submission method the `python_step` materialization asks dbt-spark for.
 SUBMISSION_METHOD = "metanprom_python_step"
@@ -48,11 +49,25 @@ class PythonStepJob:
         run_step(connect(), STEPS[name], self.model["schema"], job["inputs"], dict(self.model["config"]), job["target"])
 
 
+def _may_run_on_spark() -> bool:
+    """Whether this dbt command may use dbt-spark: it is installed, and the command's profile (loaded before the
+    plugins, and recorded in dbt's invocation context) is a Spark one or not known.
+
+    On any other adapter dbt-spark is not imported at all: besides its own import time (~0.1 s), importing it
+    beside phik in a DuckDB build made every such process print DuckDB's nanobind leak report at exit.
+    """
+    if importlib.util.find_spec("dbt.adapters.spark") is None:
+        return False
+    context = try_get_invocation_context()
+    adapters = context.adapter_types if context is not None else set()
+    return not adapters or "spark" in adapters
+
+
 class PythonStepPlugin(dbtPlugin):
     """Adds the `metanprom_python_step` submission helper to dbt-spark, on the metanprom project only."""
 
     def initialize(self) -> None:
-        if self.project_name != PROJECT or importlib.util.find_spec("dbt.adapters.spark") is None:
+        if self.project_name != PROJECT or not _may_run_on_spark():
             return
         from dbt.adapters.spark.impl import SparkAdapter
 

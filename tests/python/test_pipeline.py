@@ -174,6 +174,31 @@ def test_compiling_a_sql_model_loads_no_statistics_library(tmp_path: Path) -> No
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_a_python_model_on_duckdb_leaves_no_leak_report_at_exit(tmp_path: Path) -> None:
+    """A process that ran a Python model on DuckDB (the statistics stack, phik among it, loaded) exits without
+    DuckDB's nanobind leak report: with dbt-spark imported beside phik, every such process printed ~40 lines
+    of `nanobind: leaked ...` at exit (dbt_metanprom imports dbt-spark only for a Spark profile)."""
+    program = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from metanprom import pipeline\n"
+        "models = ['--select', '+int_churn_by_value_tested', '--resource-type', 'seed', '--resource-type', 'model']\n"
+        "pipeline.run_dbt(['build', *models], Path(sys.argv[1]))\n"
+        "print('dbt-spark imported:', 'dbt.adapters.spark' in sys.modules)\n"
+    )
+    env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(tmp_path / "target")}
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(tmp_path / "w.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "dbt-spark imported: False" in done.stdout
+    assert "nanobind" not in done.stdout + done.stderr, done.stderr[-3000:]
+
+
 def test_dbt_reuses_its_parse_whatever_the_warehouse_or_memory_limit(tmp_path: Path) -> None:
     """dbt re-parses the whole project when its profile changes: building into another folder (a new warehouse,
     the bench's) or under another memory budget (the bench sets one) must reuse the last parse, not cost a full

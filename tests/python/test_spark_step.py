@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import duckdb
 import pandas as pd
@@ -68,6 +70,7 @@ def test_the_dbt_plugin_gives_dbt_spark_the_python_step_on_this_project_only(mon
 
     original = SparkAdapter.python_submission_helpers
     monkeypatch.setattr(SparkAdapter, "python_submission_helpers", original)
+    _invocation_on("spark")
     dbt_metanprom.PythonStepPlugin(project_name="jaffle_shop")
     assert SparkAdapter.python_submission_helpers is original
     for _ in range(2):
@@ -75,6 +78,50 @@ def test_the_dbt_plugin_gives_dbt_spark_the_python_step_on_this_project_only(mon
     helpers = SparkAdapter.python_submission_helpers.fget(None)
     assert helpers[dbt_metanprom.SUBMISSION_METHOD] is dbt_metanprom.PythonStepJob
     assert set(helpers) == {*original.fget(None), dbt_metanprom.SUBMISSION_METHOD}
+
+
+def _invocation_on(*adapters: str) -> None:
+    """A new dbt invocation context, as dbt makes for each command, whose profile uses `adapters`."""
+    from dbt_common.context import get_invocation_context, set_invocation_context
+
+    set_invocation_context({})
+    for adapter in adapters:
+        get_invocation_context().uses_adapter(adapter)
+
+
+def test_the_dbt_plugin_leaves_dbt_spark_alone_on_another_adapter(monkeypatch) -> None:
+    """On this project with a DuckDB profile the plugin patches nothing and imports no dbt-spark (a fresh process:
+    this one has it imported); with no adapter known yet it acts as on Spark."""
+    from dbt.adapters.spark.impl import SparkAdapter
+
+    import dbt_metanprom
+
+    original = SparkAdapter.python_submission_helpers
+    monkeypatch.setattr(SparkAdapter, "python_submission_helpers", original)
+    _invocation_on("duckdb")
+    dbt_metanprom.PythonStepPlugin(project_name="metanprom")
+    assert SparkAdapter.python_submission_helpers is original
+    _invocation_on()
+    dbt_metanprom.PythonStepPlugin(project_name="metanprom")
+    assert dbt_metanprom.SUBMISSION_METHOD in SparkAdapter.python_submission_helpers.fget(None)
+
+    script = (
+        "import sys\n"
+        "from dbt_common.context import get_invocation_context, set_invocation_context\n"
+        "import dbt_metanprom\n"
+        "set_invocation_context({})\n"
+        "get_invocation_context().uses_adapter(sys.argv[1])\n"
+        "dbt_metanprom.PythonStepPlugin(project_name='metanprom')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('dbt.adapters.spark')))\n"
+    )
+    imported = {
+        adapter: subprocess.run(
+            [sys.executable, "-c", script, adapter], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for adapter in ("duckdb", "spark")
+    }
+    assert imported["duckdb"] == "[]"
+    assert "dbt.adapters.spark.impl" in imported["spark"]
 
 
 def test_a_submitted_step_reads_its_inputs_and_writes_its_rows(monkeypatch) -> None:
