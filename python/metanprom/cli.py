@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from metanprom import pipeline
-from metanprom.delivery.export import ExportError
+from metanprom.delivery.export import EXPORT_FORMATS, ExportError, export_formats
 from metanprom.delivery.summary import summary_text
 from metanprom.ingest.formats import FORMATS
 from metanprom.ingest.inputs import InputError
@@ -25,6 +25,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
     inputs = {name: getattr(args, name) for name in FORMATS}
+    if not args.no_deliverables:
+        export_formats(args.formats)  # a wrong --formats is refused before the build, not after it
     result = pipeline.build(inputs, warehouse, dbt_target=args.target)
     args.warehouse_replaced = True  # from here on a failure leaves the new warehouse in place
     if not args.no_deliverables:
@@ -36,6 +38,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             pseudonymise=args.pseudonymise,
             duckdb_storage=args.duckdb_storage_version,
             report_dir=Path(args.report) if args.report else None,
+            formats=args.formats,
         )
         result.seconds.update(delivered.seconds)
         result.cpu_seconds.update(delivered.cpu_seconds)
@@ -146,6 +149,22 @@ def _check_on_spark(files: dict[str, Path | str], context, raw_only: bool, given
         raise pipeline.PipelineError(str(error)) from error
 
 
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    """What `run` and `export` share about the exports: the DuckDB file's storage version and the formats."""
+    parser.add_argument(
+        "--duckdb-storage-version",
+        metavar="VERSION",
+        help="storage version of the DuckDB file for Tableau's JDBC driver (default: "
+        "$METANPROM_TABLEAU_DUCKDB_STORAGE, else v1.0.0, which every DuckDB 1.x reads)",
+    )
+    parser.add_argument(
+        "--formats",
+        metavar="LIST",
+        help=f"only these export formats, comma-separated, of {','.join(EXPORT_FORMATS)} (default: all); the "
+        "exports folder then holds only these",
+    )
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from metanprom.delivery.export import export
 
@@ -157,6 +176,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         Path(args.out) if args.out else None,
         pseudonymise=args.pseudonymise,
         duckdb_storage=args.duckdb_storage_version,
+        formats=args.formats,
     )
     print(f"exports written to {result['out']} in {result['seconds']:.1f} s ({len(result['rows'])} marts)")
     return 0
@@ -267,12 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--exports", metavar="DIR", help="where the exports go (default: output/exports)")
     run.add_argument("--report", metavar="DIR", help="where the two reports go (default: output/report)")
     run.add_argument("--pseudonymise", action="store_true", help="pseudonymise customer ids in the exports")
-    run.add_argument(
-        "--duckdb-storage-version",
-        metavar="VERSION",
-        help="storage version of the DuckDB file for Tableau's JDBC driver (default: "
-        "$METANPROM_TABLEAU_DUCKDB_STORAGE, else v1.0.0, which every DuckDB 1.x reads)",
-    )
+    _export_options(run)
     run.add_argument("--no-deliverables", action="store_true", help="build and check only: no exports or reports")
     run.add_argument("--timings", metavar="PATH", help="write seconds per step (and dbt's slowest nodes) as JSON")
     run.set_defaults(func=_cmd_run)
@@ -321,12 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace customer ids by a keyed hash (key in $METANPROM_PSEUDONYM_KEY) in customer-level exports",
     )
-    exp.add_argument(
-        "--duckdb-storage-version",
-        metavar="VERSION",
-        help="storage version of the DuckDB file for Tableau's JDBC driver (default: "
-        "$METANPROM_TABLEAU_DUCKDB_STORAGE, else v1.0.0, which every DuckDB 1.x reads)",
-    )
+    _export_options(exp)
     exp.set_defaults(func=_cmd_export)
 
     tab = sub.add_parser("tableau", help="rewrite the Tableau workbook and data sources in tableau/ from the marts")

@@ -102,3 +102,24 @@ def test_run_passes_report_and_exports_to_the_delivery(
     assert f"report:    {tmp_path / 'r' / 'report_en.html'}" in capsys.readouterr().out
     assert main(argv) == 0
     assert asked["report_dir"] is None, "without --report the reports go to the default folder"
+    assert asked["formats"] is None, "without --formats every format"
+    assert main([*argv, "--formats", "hyper,csv"]) == 0
+    assert asked["formats"] == "hyper,csv"
+
+
+def test_run_refuses_an_unknown_export_format_before_it_builds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    built: list[object] = []
+    monkeypatch.setattr(pipeline, "build", lambda *args, **kwargs: built.append(args))
+    argv = ["run", "--warehouse", str(tmp_path / "w.duckdb"), "--formats", "hyper,xlsx"]
+    assert main(argv) == 1
+    assert built == [], "nothing is built for a run whose exports cannot be written"
+    err = capsys.readouterr().err
+    assert "'xlsx'" in err and "hyper, duckdb, parquet, csv" in err and "nothing already built was changed" in err
+    # --no-deliverables writes no exports: its --formats is not looked at
+    monkeypatch.setattr(
+        pipeline, "build", lambda inputs, warehouse, dbt_target: pipeline.RunResult(warehouse=warehouse)
+    )
+    monkeypatch.setattr("metanprom.cli.summary_text", lambda warehouse, inputs: "")
+    assert main([*argv, "--no-deliverables"]) == 0

@@ -252,3 +252,61 @@ def test_a_tiny_mart_in_every_format_without_a_build(tmp_path: Path) -> None:
     assert (out / "hyper" / "tiny.hyper").stat().st_size > 0
     with duckdb.connect(str(out / "duckdb" / export_module.DUCKDB_FILE), read_only=True) as con:
         assert con.execute("select sum(customers) from tiny").fetchone() == (12003,)
+
+
+def _tiny_warehouse(folder: Path) -> Path:
+    warehouse = folder / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "create table tiny as select range::bigint as customers, range * 1.5::double as balance from range(5)"
+        )
+        con.execute("create table small as select 'Ростов' as city")
+    return warehouse
+
+
+@pytest.mark.parametrize("formats", [("hyper",), ("duckdb",), ("parquet",), ("csv",), ("duckdb", "csv")])
+def test_only_the_formats_asked_for_are_written(tmp_path: Path, formats: tuple[str, ...]) -> None:
+    warehouse = _tiny_warehouse(tmp_path)
+    out = tmp_path / "out"
+    result = export(warehouse, out, marts=("tiny", "small"), log=lambda _: None, formats=",".join(reversed(formats)))
+    assert result["rows"] == {"tiny": 5, "small": 1}
+    folders = {p.name for p in out.iterdir() if p.is_dir()}
+    assert folders == set(formats), "the folders of the formats asked for, and no scratch Parquet left behind"
+    listed = json.loads((out / "export.json").read_text())
+    assert listed["formats"] == [f for f in export_module.EXPORT_FORMATS if f in formats]
+    assert listed["rows"] == {"tiny": 5, "small": 1}
+    assert (listed["duckdb_storage_version"] is not None) == ("duckdb" in formats)
+    assert f"Formats in this export: {', '.join(listed['formats'])}." in (out / "data_dictionary.md").read_text()
+    if "hyper" in formats:
+        assert {p.name for p in (out / "hyper").iterdir()} == {"tiny.hyper", "small.hyper"}
+    if "duckdb" in formats:
+        with duckdb.connect(str(out / "duckdb" / export_module.DUCKDB_FILE), read_only=True) as con:
+            assert con.execute("select sum(customers), sum(balance) from tiny").fetchone() == (10, 15.0)
+    if "parquet" in formats:
+        with duckdb.connect() as con:
+            path = str(out / "parquet" / "small.parquet")
+            assert con.execute("select city from read_parquet(?)", [path]).fetchall() == [("Ростов",)]
+    if "csv" in formats:
+        assert (out / "csv" / "tiny.csv").read_text(encoding="utf-8-sig").splitlines()[0] == "customers;balance"
+
+
+def test_a_narrower_export_replaces_the_folder_whole(tmp_path: Path) -> None:
+    warehouse = _tiny_warehouse(tmp_path)
+    out = tmp_path / "out"
+    export(warehouse, out, marts=("tiny",), log=lambda _: None)
+    assert {p.name for p in out.iterdir() if p.is_dir()} == set(export_module.EXPORT_FORMATS)
+    export(warehouse, out, marts=("tiny",), log=lambda _: None, formats=["csv"])
+    assert {p.name for p in out.iterdir() if p.is_dir()} == {"csv"}, "no files left over from the earlier export"
+
+
+@pytest.mark.parametrize(("formats", "named"), [("hyper,xlsx", "'xlsx'"), (" , ", "no format"), ([], "no format")])
+def test_an_unknown_or_empty_format_is_refused_and_the_exports_stay(tmp_path: Path, formats, named: str) -> None:
+    warehouse = _tiny_warehouse(tmp_path)
+    out = tmp_path / "out"
+    export(warehouse, out, marts=("tiny",), log=lambda _: None, formats="parquet")
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(ExportError, match="expected one or more of hyper, duckdb, parquet, csv") as error:
+        export(warehouse, out, marts=("tiny",), log=lambda _: None, formats=formats)
+    assert named in str(error.value)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "w.duckdb"], "no half-written folder beside them"

@@ -34,21 +34,25 @@ def deliver(
     duckdb_storage: str | None = None,
     log: Callable[[str], None] = print,
     report_dir: Path | None = None,
+    formats: str | tuple[str, ...] | None = None,
 ) -> Delivered:
     """Write the exports of `warehouse` into `exports_dir` and its reports into `report_dir` (each None: under
-    `settings.output_dir()`).
+    `settings.output_dir()`); `formats`: the export formats (`export.export_formats`; None: every one).
 
     Both only read the warehouse, so they run side by side (the exports in DuckDB and Hyper, the charts
     in matplotlib). Each writes new files and swaps them in whole: a failure replaces nothing.
     """
-    from metanprom.delivery.export import export
+    from metanprom.delivery.export import export, export_formats
     from metanprom.delivery.report import write_report
 
+    chosen = export_formats(formats)  # before anything runs: a wrong format is refused at once
     seconds: dict[str, float] = {}
 
     def exports() -> Path:
         step = time.perf_counter()
-        out = export(warehouse, exports_dir, pseudonymise=pseudonymise, duckdb_storage=duckdb_storage, log=log)
+        out = export(
+            warehouse, exports_dir, pseudonymise=pseudonymise, duckdb_storage=duckdb_storage, log=log, formats=chosen
+        )
         seconds["exports"] = time.perf_counter() - step
         log(f"  exports done in {seconds['exports']:.1f} s")
         return Path(out["out"])
@@ -60,7 +64,8 @@ def deliver(
         log(f"  reports done in {seconds['reports']:.1f} s")
         return paths
 
-    log("exporting the marts (Tableau .hyper, DuckDB, Parquet, CSV) and writing the reports (en, ru) ...")
+    names = {"hyper": "Tableau .hyper", "duckdb": "DuckDB", "parquet": "Parquet", "csv": "CSV"}
+    log(f"exporting the marts ({', '.join(names[f] for f in chosen)}) and writing the reports (en, ru) ...")
     watch = Stopwatch()
     with ThreadPoolExecutor(max_workers=2) as pool:
         export_job, report_job = pool.submit(exports), pool.submit(reports)

@@ -24,9 +24,16 @@ BIGINT, money and rates doubles (rates as fractions), bands text with their
 with its own COPY from Parquet (`external()`), the fast path, never row by row.
 Files and folders are created with the user's umask, like any file they write.
 
+Formats: every one by default; `formats` (`metanprom export --formats`) writes only those asked for,
+and their folders alone (at 10 million customers the DuckDB file alone takes about 40 % of the export).
+The Parquet files are what the DuckDB file and Hyper load, so they are written whenever either is asked
+for, and left out of the result unless Parquet is asked for too.
+
 Writes are atomic: everything is written into a new directory beside the
 old one, which is swapped in only when every file is complete, so a failed
-or interrupted export leaves the previous files exactly as they were.
+or interrupted export leaves the previous files exactly as they were. The
+new directory replaces the old one whole: a format not asked for this time
+is gone afterwards, never left over from an older warehouse.
 """
 
 from __future__ import annotations
@@ -67,10 +74,27 @@ DEFAULT_DUCKDB_STORAGE = "v1.0.0"
 DUCKDB_FILE = "metanprom_marts.duckdb"
 #: Excel's sheet holds 1,048,576 rows, the header included: larger marts get no CSV.
 EXCEL_MAX_DATA_ROWS = 1_048_575
+#: Every export format, each written to the folder of its name (`export(formats=...)`).
+EXPORT_FORMATS = ("hyper", "duckdb", "parquet", "csv")
 
 
 class ExportError(RuntimeError):
     """The export could not be completed; the previous exports are intact."""
+
+
+def export_formats(formats: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """The formats asked for (a comma-separated string such as `hyper,csv`, or a sequence; None: every one),
+    in EXPORT_FORMATS' order. An unknown or empty choice is an ExportError that names what is accepted."""
+    if formats is None:
+        return EXPORT_FORMATS
+    asked = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats)]
+    asked = [f for f in asked if f]
+    unknown = [f for f in asked if f not in EXPORT_FORMATS]
+    if unknown or not asked:
+        shown = ", ".join(repr(f) for f in unknown) if unknown else "no format"
+        expected = ", ".join(EXPORT_FORMATS)
+        raise ExportError(f"export formats: {shown}; expected one or more of {expected}, comma-separated")
+    return tuple(f for f in EXPORT_FORMATS if f in asked)
 
 
 def _select(con: duckdb.DuckDBPyConnection, mart: str, pseudonym_key: str | None) -> str:
@@ -279,6 +303,7 @@ def _write_dictionary(
     rows: list[dict[str, str]],
     csv_rows: dict[str, object],
     counts: dict[str, int],
+    formats: tuple[str, ...] = EXPORT_FORMATS,
 ) -> None:
     with open(staging / "data_dictionary.csv", "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["mart", "mart_description", "column", "description", "csv_format"])
@@ -291,6 +316,8 @@ def _write_dictionary(
         "column's type; the CSV files (for Excel: UTF-8 with a byte-order mark, `;` between fields, decimal",
         "commas) write each column as its `CSV format` says.",
         "",
+        f"Formats in this export: {', '.join(formats)}.",
+        "",
         "| CSV format | meaning |",
         "|---|---|",
         *(f"| {key} | {text} |" for key, text in CSV_FORMATS.items()),
@@ -299,7 +326,7 @@ def _write_dictionary(
     for mart in marts:
         mart_rows = [r for r in rows if r["mart"] == mart]
         lines += [f"## {mart}", "", mart_rows[0]["mart_description"] if mart_rows else "", ""]
-        if not isinstance(csv_rows.get(mart), dict):
+        if "csv" in formats and not isinstance(csv_rows.get(mart), dict):
             lines += [
                 f"**No CSV**: {counts[mart]:,} rows do not fit on one Excel sheet "
                 f"({EXCEL_MAX_DATA_ROWS + 1:,} rows with the header); use the Parquet, Hyper or DuckDB file.",
@@ -319,11 +346,13 @@ def export(
     log: Callable[[str], None] = print,
     duckdb_storage: str | None = None,
     _after_each: Callable[[str], None] | None = None,
+    formats: str | tuple[str, ...] | list[str] | None = None,
 ) -> dict[str, object]:
-    """Write every mart to hyper/, parquet/, duckdb/ and csv/ under `out`, swapping the whole directory in at
-    the end. `duckdb_storage`: the DuckDB file's storage version (default $METANPROM_TABLEAU_DUCKDB_STORAGE,
-    else DEFAULT_DUCKDB_STORAGE)."""
+    """Write every mart to hyper/, parquet/, duckdb/ and csv/ under `out` (or to the folders of `formats` alone:
+    `export_formats`), swapping the whole directory in at the end. `duckdb_storage`: the DuckDB file's storage
+    version (default $METANPROM_TABLEAU_DUCKDB_STORAGE, else DEFAULT_DUCKDB_STORAGE)."""
     out = Path(out) if out else output_dir() / "exports"
+    chosen = export_formats(formats)
     storage = duckdb_storage or os.environ.get(DUCKDB_STORAGE_ENV) or DEFAULT_DUCKDB_STORAGE
     key = None
     if pseudonymise:
@@ -339,22 +368,31 @@ def export(
     counts: dict[str, int] = {}
     csv_rows: dict[str, object] = {}
     try:
-        for sub in ("hyper", "parquet", "csv", "duckdb"):
+        for sub in chosen:
             (staging / sub).mkdir()
+        # the Parquet files the DuckDB file and Hyper load: in parquet/ when asked for, else in a scratch folder
+        loaded = {"duckdb", "hyper"} & set(chosen)
+        parquet_dir = staging / "parquet" if "parquet" in chosen else staging / ".parquet-for-loading"
+        if loaded and "parquet" not in chosen:
+            parquet_dir.mkdir()
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
             limit_duckdb_memory(con)
             parquet_files = {}
             for mart in marts:
                 query = _select(con, mart, key)
-                parquet = staging / "parquet" / f"{mart}.parquet"
-                # a customer-level mart's rows have no order of their own (one row per customer): its Parquet file
-                # is written on every thread (customer_segments at 10 million customers: 13 s -> 7 s alone)
-                con.execute(f"set preserve_insertion_order = {mart not in CUSTOMER_LEVEL}")
-                con.execute(f"copy ({query}) to {sql_string(parquet)} (format parquet)")
-                con.execute("set preserve_insertion_order = true")
-                counts[mart] = con.execute("select count(*) from read_parquet(?)", [str(parquet)]).fetchall()[0][0]
-                if counts[mart] <= EXCEL_MAX_DATA_ROWS:
+                if loaded or "parquet" in chosen:
+                    parquet = parquet_dir / f"{mart}.parquet"
+                    # a customer-level mart's rows have no order of their own (one row per customer): its Parquet
+                    # file is written on every thread (customer_segments at 10 million customers: 13 s -> 7 s alone)
+                    con.execute(f"set preserve_insertion_order = {mart not in CUSTOMER_LEVEL}")
+                    con.execute(f"copy ({query}) to {sql_string(parquet)} (format parquet)")
+                    con.execute("set preserve_insertion_order = true")
+                    counts[mart] = con.execute("select count(*) from read_parquet(?)", [str(parquet)]).fetchall()[0][0]
+                    parquet_files[mart] = parquet
+                else:
+                    counts[mart] = con.execute(f"select count(*) from main.{mart}").fetchall()[0][0]
+                if "csv" in chosen and counts[mart] <= EXCEL_MAX_DATA_ROWS:
                     csv_path = staging / "csv" / f"{mart}.csv"
                     con.execute(
                         f"copy ({_csv_select(con, query)}) to {sql_string(csv_path)} "
@@ -362,33 +400,38 @@ def export(
                     )
                     described = con.execute(f"describe ({query})").fetchall()
                     csv_rows[mart] = {name: csv_format(name, kind) for name, kind, *_ in described}
-                parquet_files[mart] = parquet
                 if _after_each:
                     _after_each(mart)
             dictionary = data_dictionary(con, list(marts), csv_rows)
         finally:
             con.close()
-        log(f"  parquet and csv written ({len(marts)} marts), writing the DuckDB file ({storage}) ...")
-        # written in a folder of a plain name, then moved: DuckDB misplaces the write-ahead log of a database
-        # whose path has a '?'
-        scratch = Path(tempfile.mkdtemp(prefix="metanprom-duckdb-"))
-        try:
-            _write_duckdb(parquet_files, scratch / DUCKDB_FILE, storage)
-            shutil.move(scratch / DUCKDB_FILE, staging / "duckdb" / DUCKDB_FILE)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        log("  loading Tableau .hyper files ...")
-        _write_hyper(parquet_files, staging / "hyper", staging / ".hyper-logs")
-        shutil.rmtree(staging / ".hyper-logs", ignore_errors=True)
-        _write_dictionary(staging, marts, dictionary, csv_rows, counts)
+        log(f"  {' and '.join(f for f in ('parquet', 'csv') if f in chosen) or 'row counts'} done ({len(marts)} marts)")
+        if "duckdb" in chosen:
+            log(f"  writing the DuckDB file ({storage}) ...")
+            # written in a folder of a plain name, then moved: DuckDB misplaces the write-ahead log of a database
+            # whose path has a '?'
+            scratch = Path(tempfile.mkdtemp(prefix="metanprom-duckdb-"))
+            try:
+                _write_duckdb(parquet_files, scratch / DUCKDB_FILE, storage)
+                shutil.move(scratch / DUCKDB_FILE, staging / "duckdb" / DUCKDB_FILE)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        if "hyper" in chosen:
+            log("  loading Tableau .hyper files ...")
+            _write_hyper(parquet_files, staging / "hyper", staging / ".hyper-logs")
+            shutil.rmtree(staging / ".hyper-logs", ignore_errors=True)
+        if "parquet" not in chosen:
+            shutil.rmtree(parquet_dir, ignore_errors=True)
+        _write_dictionary(staging, marts, dictionary, csv_rows, counts, chosen)
         (staging / "export.json").write_text(
             json.dumps(
                 {
                     "warehouse": str(warehouse),
                     "pseudonymised": pseudonymise,
-                    "duckdb_storage_version": storage,
+                    "formats": list(chosen),
+                    "duckdb_storage_version": storage if "duckdb" in chosen else None,
                     "rows": counts,
-                    "csv_left_out": sorted(m for m in marts if m not in csv_rows),
+                    "csv_left_out": sorted(m for m in marts if m not in csv_rows) if "csv" in chosen else [],
                 },
                 indent=1,
             ),
