@@ -122,6 +122,67 @@ def test_great_expectations_validates_a_keyed_sample_of_a_large_file(monkeypatch
         assert sample[present].values.tolist() == expected[present].values.tolist()
 
 
+def _negative_balances(folder: Path) -> Path:
+    """The shipped current-format sample (the generator's rows) with a negative balance in rows 3, 500 and 9,000."""
+    import csv
+
+    from metanprom.ingest.formats import FORMATS
+
+    with open(PROJECT_DIR / "seeds" / "bank_scrooge.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    column = rows[0].index(FORMATS["bank_scrooge"].raw("balance"))
+    for line in (3, 500, 9_000):
+        rows[line][column] = f"-{line}.5"
+    path = folder / "negative.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize("estimate", ["the file's", "far too high", "none"])
+def test_one_scan_gives_the_checks_count_and_sample_of_two(tmp_path: Path, monkeypatch, estimate: str) -> None:
+    """`_scan_raw` reads a large file once (DuckDB: the checks, the count and the rows below a cut-off in one
+    aggregate); where its estimate of the row count is far too high or missing it reads twice. Every route gives
+    what the range checks' scan and the keyed sample give on their own, a failed check's examples included."""
+    monkeypatch.setattr(quality, "GE_MAX_ROWS", 40)
+    path = _negative_balances(tmp_path)
+    spec = suites.raw_spec("bank_scrooge")[1]
+    gate = DuckDbGate()
+    kept: list[int] = []
+    aggregate = gate.aggregate_keeping_first
+
+    def spy(*args, **kwargs):
+        out = aggregate(*args, **kwargs)
+        kept.append(out[1])
+        return out
+
+    monkeypatch.setattr(gate, "aggregate_keeping_first", spy)
+    if estimate == "far too high":
+        monkeypatch.setattr(gate, "estimated_rows", lambda first_rows: 10**9)
+    elif estimate == "none":
+        monkeypatch.setattr(gate, "estimated_rows", lambda first_rows: None)
+    try:
+        relation, present = gate.read_raw(path, "bank_scrooge")
+        if estimate == "the file's":
+            assert abs(gate.estimated_rows(41) - 10_000) < 1_000, "within a tenth of the 10,000 rows"
+        numbers, rows, sample = quality._scan_raw(gate, relation, "bank_scrooge", present, spec)
+        two_numbers, two_rows = quality.number_checks(gate, relation, "bank_scrooge", spec)
+        two_sample = quality._raw_sample(gate, relation, "bank_scrooge", present)
+    finally:
+        gate.close()
+    assert rows == two_rows == 10_000
+    assert numbers == two_numbers
+    balance = [r for r in numbers if r.column == "balance" and not r.success]
+    assert [r.unexpected_count for r in balance] == [3] and balance[0].observed == "e.g. [-3.5, -500.5, -9000.5]"
+    assert sample.values.tolist() == two_sample.values.tolist() and len(sample) == 40
+    if estimate == "the file's":
+        assert len(kept) == 1 and kept[0] >= 40, "one aggregate kept enough rows below its cut-off"
+    elif estimate == "far too high":
+        assert len(kept) == 1 and kept[0] < 40, "too few below the cut-off: read again"
+    else:
+        assert kept == [], "no estimate, no one-scan route"
+
+
 def test_great_expectations_validates_a_keyed_sample_of_a_large_mart(shipped_warehouse: Path, monkeypatch) -> None:
     """customers: the first customers by sample order (a key in both extracts has one order: then by extract); a
     mart keyed by customer: the rows of those customers; another: the same rows on every call."""

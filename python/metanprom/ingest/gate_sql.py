@@ -68,6 +68,26 @@ class GateSql(Protocol):
         got enough rows)."""
         ...
 
+    def estimated_rows(self, first_rows: int) -> int | None:
+        """About how many rows the raw extract last read has, from its first `first_rows` rows; None where the
+        engine cannot tell cheaply (the gate then reads the file twice: `quality._scan_raw`)."""
+        ...
+
+    def aggregate_keeping_first(
+        self,
+        relation: str,
+        aggregates: list[str],
+        columns: list[str],
+        order: str,
+        below: int,
+        tiebreak: str,
+        limit: int,
+    ) -> tuple[tuple[Any, ...], int, pd.DataFrame]:
+        """In one scan of `relation`: the values of `aggregates`, how many rows have `order` below `below`, and of
+        those the first `limit` (their `columns`) by `order`, then by `tiebreak`. Needed only where
+        `estimated_rows` gives an estimate."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -127,6 +147,7 @@ class DuckDbGate:
         """The view `raw` of the extract as text, and its columns. A row longer than the header is refused by
         line."""
         fmt = FORMATS[fmt_name]
+        self.raw_path = Path(path)
         self.con.execute(
             f"create or replace view raw as select * from read_csv({sql_string(path)}, header = true, "
             "all_varchar = true, null_padding = true)"
@@ -171,6 +192,44 @@ class DuckDbGate:
             f" select m.* from {relation} as m inner join keys on m.rowid = keys.row_id"
             f" where keys.o <= (select o from last) order by keys.o, {every} limit {limit}"
         )
+
+    def estimated_rows(self, first_rows: int) -> int | None:
+        """The file's size over the bytes per line of its header and first `first_rows` lines (a quoted value
+        that spans lines makes it a little high); None for a file of no more lines than that."""
+        with open(self.raw_path, "rb") as handle:
+            header = len(handle.readline())
+            lines = [len(line) for _, line in zip(range(first_rows), handle, strict=False)]
+        if len(lines) < first_rows or not sum(lines):
+            return None
+        return round((self.raw_path.stat().st_size - header) / (sum(lines) / len(lines)))
+
+    def aggregate_keeping_first(
+        self,
+        relation: str,
+        aggregates: list[str],
+        columns: list[str],
+        order: str,
+        below: int,
+        tiebreak: str,
+        limit: int,
+    ) -> tuple[tuple[Any, ...], int, pd.DataFrame]:
+        # the rows below the cut-off are kept as a list beside the aggregates (one scan), then unnested and ordered
+        every = ", ".join(self.quote(c) for c in columns)
+        named = ", ".join(f"{aggregate} as metanprom_{i}" for i, aggregate in enumerate(aggregates))
+        packed = ", ".join(f"{self.quote(c)} := {self.quote(c)}" for c in columns)
+        self.con.execute(
+            f"create or replace temp table metanprom_scan as select {named}, list(struct_pack(metanprom_order :="
+            f" {order}, {packed})) filter (where {order} < {below}) as metanprom_rows from {relation}"
+        )
+        try:
+            row = self.rows("select * exclude (metanprom_rows), coalesce(len(metanprom_rows), 0) from metanprom_scan")
+            first = self.query(
+                f"select {every} from (select unnest(metanprom_rows, recursive := true) from metanprom_scan)"
+                f" order by metanprom_order, {tiebreak} limit {limit}"
+            )
+        finally:
+            self.con.execute("drop table if exists metanprom_scan")
+        return row[0][:-1], int(row[0][-1]), first
 
     def close(self) -> None:
         self.con.close()
@@ -298,6 +357,10 @@ class SparkGate:
             f"select {every} from {keyed} where {within}"
             f" order by metanprom_order, {ordered(self, columns)} limit {limit}"
         )
+
+    def estimated_rows(self, first_rows: int) -> int | None:
+        """None: Spark reads a file or a URI in place, whose size is not at hand; the gate reads it twice."""
+        return None
 
     def close(self) -> None:
         pass

@@ -8,7 +8,9 @@ Which layer checks what (the severity policy is in SEVERITY_POLICY and the READM
   (most rows; the rest are quarantined by dbt), null shares within tolerance,
   duplicate customer keys. DuckDB, on every row in one scan, the same
   expectations to the letter (`number_checks`): value ranges, a negative
-  balance, salaries below the legal minimum.
+  balance, salaries below the legal minimum. On DuckDB that scan also keeps
+  the rows the keyed sample is chosen from (`_scan_raw`), so a large file is
+  read once whole, not once for the checks and once for the sample.
 * dbt tests, in SQL, during the build: keys and uniqueness of every model,
   accepted values and ranges of the canonical columns, rows in = customers +
   quarantined per extract, shares summing to 1, rates in [0, 1]. GE does not
@@ -172,25 +174,70 @@ def _first_by(
     return engine.query(f"select {every} from {relation} where {order} <= {int(last[0][0])} {first}")
 
 
+def _raw_order(engine: GateSql, fmt_name: str) -> str:
+    """SQL: a raw row's sample order, the md5 of its customer id, city and the project's seed (first 60 bits)."""
+    fmt = FORMATS[fmt_name]
+    key = ", '|', ".join(f"coalesce({engine.quote(fmt.raw(c))}, '')" for c in ("customer_id", "city"))
+    seed = engine.string(str(project.random_seed()))
+    return engine.md5_order(f"concat({key}, '|', {seed})")
+
+
+#: The one-scan route aims its cut-off at this share of the estimated row count: an estimate up to a quarter too
+#: high still leaves enough rows below it; one too low only keeps more rows than needed.
+ESTIMATE_MARGIN = 0.8
+
+
+def _scan_raw(
+    engine: GateSql, relation: str, fmt_name: str, present: list[str], spec: list[tuple[str, dict[str, Any], str]]
+) -> tuple[list[CheckResult], int, pd.DataFrame]:
+    """The range checks on every row, the row count and the sample Great Expectations validates (`_raw_sample`),
+    reading a large file once whole.
+
+    A file of more rows than GE_MAX_ROWS, with the format's columns, on an engine that estimates its row count
+    (DuckDB, from the file's size and its first rows' bytes): one aggregate computes the checks and the count and
+    keeps the rows below a cut-off of the sample order where about half as many again as GE_MAX_ROWS are expected;
+    the sample is the first of those. Should they be too few (the estimate was far too high), or elsewhere, the
+    checks' scan gives the count and a second scan the sample (`number_checks`, `_raw_sample`). The same checks and
+    the same rows either way."""
+    every = ", ".join(engine.quote(c) for c in present)
+    first = engine.query(f"select {every} from {relation}{engine.file_order} limit {GE_MAX_ROWS + 1}")
+    if len(first) > GE_MAX_ROWS and present == list(FORMATS[fmt_name].header):
+        estimate = engine.estimated_rows(len(first))
+        cut = md5_cut_off(GE_MAX_ROWS, int(estimate * ESTIMATE_MARGIN)) if estimate else None
+        if cut is not None:
+            counts, kept, sample = engine.aggregate_keeping_first(
+                relation, ["count(*)", *_number_counts(engine, spec)], present, _raw_order(engine, fmt_name),
+                cut, ordered(engine, present), GE_MAX_ROWS,
+            )  # fmt: skip
+            if kept >= GE_MAX_ROWS:
+                total = int(counts[0])
+                return _number_results(engine, relation, fmt_name, spec, [int(n) for n in counts[1:]]), total, sample
+    numbers, total = number_checks(engine, relation, fmt_name, spec)
+    return numbers, total, _raw_sample(engine, relation, fmt_name, present, total, first)
+
+
 def _raw_sample(
-    engine: GateSql, relation: str, fmt_name: str, present: list[str], rows: int | None = None
+    engine: GateSql,
+    relation: str,
+    fmt_name: str,
+    present: list[str],
+    rows: int | None = None,
+    first: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """What Great Expectations validates of a file: every row of a file of at most GE_MAX_ROWS rows, in the file's
     order; of a larger one, a keyed sample, the GE_MAX_ROWS rows first by the md5 of their customer id, city and
     the project's seed (its first 60 bits), then by their text: rows sharing a key end up side by side, so a
     repeated key is seen whole, and the choice is the same on every run and engine. A larger file whose columns
-    are wrong gives its first rows. `rows`: the file's row count, if known (the sample is then read in one pass)."""
-    every = ", ".join(engine.quote(c) for c in present)
-    first = engine.query(f"select {every} from {relation}{engine.file_order} limit {GE_MAX_ROWS + 1}")
+    are wrong gives its first rows. `rows`: the file's row count, if known (the sample is then read in one pass);
+    `first`: its first GE_MAX_ROWS + 1 rows in the file's order, if already read."""
+    if first is None:
+        every = ", ".join(engine.quote(c) for c in present)
+        first = engine.query(f"select {every} from {relation}{engine.file_order} limit {GE_MAX_ROWS + 1}")
     if len(first) <= GE_MAX_ROWS:
         return first
-    fmt = FORMATS[fmt_name]
-    if present != list(fmt.header):
+    if present != list(FORMATS[fmt_name].header):
         return first.head(GE_MAX_ROWS)
-    key = ", '|', ".join(f"coalesce({engine.quote(fmt.raw(c))}, '')" for c in ("customer_id", "city"))
-    seed = engine.string(str(project.random_seed()))
-    order = engine.md5_order(f"concat({key}, '|', {seed})")
-    return _first_by(engine, relation, present, order, ordered(engine, present), rows)
+    return _first_by(engine, relation, present, _raw_order(engine, fmt_name), ordered(engine, present), rows)
 
 
 def _mart_sample(engine: GateSql, relation: str, total: int) -> pd.DataFrame:
@@ -246,12 +293,23 @@ def number_checks(
     are not counted, the bounds are inclusive, and a failure shows its first three values in the file's
     order (fetched only for a check that failed).
     """
+    row = engine.rows(f"select {', '.join(['count(*)', *_number_counts(engine, spec)])} from {relation}")[0]
+    return _number_results(engine, relation, fmt_name, spec, [int(n) for n in row[1:]]), int(row[0])
+
+
+def _number_counts(engine: GateSql, spec: list[tuple[str, dict[str, Any], str]]) -> list[str]:
+    """SQL aggregates: for each range check of `spec`, how many rows it finds outside."""
     for name, _, _ in spec:
         if name != "ExpectColumnValuesToBeBetween":
             raise ValueError(f"{name}: only ExpectColumnValuesToBeBetween is computed in SQL")
-    counts = ", ".join(f"count(case when {_outside(engine, k['column'], k)} then 1 end)" for _, k, _ in spec)
-    row = engine.rows(f"select count(*){', ' + counts if counts else ''} from {relation}")[0]
-    rows, unexpected = int(row[0]), [int(n) for n in row[1:]]
+    return [f"count(case when {_outside(engine, k['column'], k)} then 1 end)" for _, k, _ in spec]
+
+
+def _number_results(
+    engine: GateSql, relation: str, fmt_name: str, spec: list[tuple[str, dict[str, Any], str]], unexpected: list[int]
+) -> list[CheckResult]:
+    """The range checks' results from how many rows each found outside (`_number_counts`), a failed one with its
+    first three values in the file's order."""
     results = []
     for (name, kwargs, severity), count in zip(spec, unexpected, strict=True):
         examples = []
@@ -276,7 +334,7 @@ def number_checks(
                 observed=f"e.g. {examples}" if examples else None,
             )
         )
-    return results, rows
+    return results
 
 
 def check_raw(
@@ -300,9 +358,7 @@ def check_raw(
             if present != list(FORMATS[fmt_name].header):
                 text_spec = text_spec[:1]  # columns are wrong: the other checks would only repeat it
                 number_spec = []
-            # the count first: the keyed sample then needs one pass over the file
-            numbers, counts[fmt_name] = number_checks(gate, relation, fmt_name, number_spec)
-            text = _raw_sample(gate, relation, fmt_name, present, counts[fmt_name])
+            numbers, counts[fmt_name], text = _scan_raw(gate, relation, fmt_name, present, number_spec)
         except gate.errors as error:
             first = str(error).strip().splitlines()
             detail = " ".join(line.strip() for line in first[:2])
