@@ -199,8 +199,7 @@ def _scan_raw(
     the sample is the first of those. Should they be too few (the estimate was far too high), or elsewhere, the
     checks' scan gives the count and a second scan the sample (`number_checks`, `_raw_sample`). The same checks and
     the same rows either way."""
-    every = ", ".join(engine.quote(c) for c in present)
-    first = engine.query(f"select {every} from {relation}{engine.file_order} limit {GE_MAX_ROWS + 1}")
+    first = _first_rows(engine, relation, present)
     if len(first) > GE_MAX_ROWS and present == list(FORMATS[fmt_name].header):
         estimate = engine.estimated_rows(len(first))
         cut = md5_cut_off(GE_MAX_ROWS, int(estimate * ESTIMATE_MARGIN)) if estimate else None
@@ -214,6 +213,13 @@ def _scan_raw(
                 return _number_results(engine, relation, fmt_name, spec, [int(n) for n in counts[1:]]), total, sample
     numbers, total = number_checks(engine, relation, fmt_name, spec)
     return numbers, total, _raw_sample(engine, relation, fmt_name, present, total, first)
+
+
+def _first_rows(engine: GateSql, relation: str, present: list[str]) -> pd.DataFrame:
+    """The first GE_MAX_ROWS + 1 rows of a file in its order (its `present` columns): all of a small file, and
+    whether it is larger than GE_MAX_ROWS."""
+    every = ", ".join(engine.quote(c) for c in present)
+    return engine.query(f"select {every} from {relation}{engine.file_order} limit {GE_MAX_ROWS + 1}")
 
 
 def _raw_sample(
@@ -231,8 +237,7 @@ def _raw_sample(
     are wrong gives its first rows. `rows`: the file's row count, if known (the sample is then read in one pass);
     `first`: its first GE_MAX_ROWS + 1 rows in the file's order, if already read."""
     if first is None:
-        every = ", ".join(engine.quote(c) for c in present)
-        first = engine.query(f"select {every} from {relation}{engine.file_order} limit {GE_MAX_ROWS + 1}")
+        first = _first_rows(engine, relation, present)
     if len(first) <= GE_MAX_ROWS:
         return first
     if present != list(FORMATS[fmt_name].header):
