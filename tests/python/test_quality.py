@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -252,3 +254,26 @@ def test_the_gates_connections_keep_to_the_memory_budget(monkeypatch, shipped_wa
     quality.check_marts(shipped_warehouse, context=context)
     assert len(limits) == 2, "the raw gate's connection and the mart gate's"
     assert all(limit == "306.1 MiB" for limit in limits), limits
+
+
+#: In a fresh process: load GX as the gate does, then give PySpark's warning once more outside that load.
+LOAD_GX_THEN_WARN = """\
+import sys, warnings
+from metanprom.ingest import quality
+quality._gx()
+print("pyspark" in sys.modules)
+warnings.warn(quality.PYSPARK_PANDAS_WARNING + " (given after the load)", FutureWarning)
+"""
+
+
+def test_loading_gx_prints_no_pyspark_pandas_warning(tmp_path: Path) -> None:
+    """GX imports PySpark, whose pandas >= 3 FutureWarning does not apply to a run on DuckDB: it is not printed while
+    GX loads, and the same warning given afterwards still is (the filter does not outlive the load)."""
+    pytest.importorskip("pyspark", reason="PySpark is not installed: GX does not import it, nothing warns")
+    # a script file, not `python -c`: PySpark takes a main module without a file for its doctests and exits
+    script = tmp_path / "load_gx.py"
+    script.write_text(LOAD_GX_THEN_WARN, encoding="utf-8")
+    shown = subprocess.run([sys.executable, "-W", "default", str(script)], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "True", "GX loaded PySpark, as it does when PySpark is installed"
+    lines = [line for line in shown.stderr.splitlines() if quality.PYSPARK_PANDAS_WARNING in line]
+    assert len(lines) == 1 and "(given after the load)" in lines[0], shown.stderr

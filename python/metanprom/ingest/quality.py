@@ -48,13 +48,21 @@ from metanprom.sqltext import md5_cut_off
 #: checks still see every row; the error-severity range checks, like a negative balance, see every row too, see
 #: `number_checks`). See `_raw_sample` and `_mart_sample`.
 GE_MAX_ROWS = 200_000
+#: The start of the FutureWarning PySpark gives on import beside pandas >= 3 (see `_gx`).
+PYSPARK_PANDAS_WARNING = "PySpark does not yet fully support pandas"
 
 
 def _gx():
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars in the run's output
-    import great_expectations as gx
+    with warnings.catch_warnings():
+        # GX imports PySpark (when installed) to see whether Spark is available, and PySpark warns then that it
+        # does not support pandas >= 3: nothing here runs on PySpark, so every run printed a warning that does
+        # not apply to it. Only that warning, only while GX loads; `metanprom spark-build` runs on PySpark in a
+        # process of its own, where it is still shown.
+        warnings.filterwarnings("ignore", message=PYSPARK_PANDAS_WARNING, category=FutureWarning)
+        import great_expectations as gx
 
     return gx
 
