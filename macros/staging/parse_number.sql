@@ -11,8 +11,17 @@
 {#-
     An already parsed number (`parse_number`) as `type`:
       integer - a whole number (850, 850.0) that fits an integer; null for 850.5
-      double  - the number itself
+      double  - the number itself when it is finite
       flag    - 0/1 as a boolean; null for anything else
+
+    Both engines' casts read "nan", "inf" and "Infinity" (and a number too
+    large for a double) as a double that is not finite. It is not a number
+    (the raw gate's number pattern does not match it either): null here, so
+    `unparsed_columns` names it and its row is quarantined as unparsable,
+    instead of turning every mean of its extract into NaN or stopping the
+    clusters' fit. An integer or a flag is null for it already (no integer
+    holds it; it is neither 0 nor 1); a double drops it with `nullif`s (NaN
+    equals NaN in DuckDB and Spark).
 -#}
 {% macro number_as(number, type) -%}
     {%- if type == 'integer' -%}
@@ -23,7 +32,9 @@
     {%- elif type == 'flag' -%}
         case {{ number }} when 1 then true when 0 then false end
     {%- else -%}
-        {{ number }}
+        nullif(nullif(nullif(
+            {{ number }},
+            cast('NaN' as double)), cast('Infinity' as double)), cast('-Infinity' as double))
     {%- endif -%}
 {%- endmacro %}
 

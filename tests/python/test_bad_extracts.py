@@ -194,6 +194,10 @@ def few_bad_rows(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[i
     fields[2] = '"Ярославль, центр"'  # a quoted field with an embedded delimiter
     lines[60] = ",".join(fields)
     expected[61] = "unknown_city"
+    # what both engines' casts read as a double that is not finite: not a number, like the text above
+    for line, index, value in ((90, 6, "nan"), (100, 10, "inf"), (110, 1, "-Infinity"), (120, 6, "1e400")):
+        lines[line] = _with(lines[line], index, value)
+        expected[line + 1] = "unparsable_value"
     lines.append(lines[70])  # an exact duplicate row
     expected[len(lines)] = "duplicate_row"
     lines.append(",".join(lines[80].split(",")[:5]))  # a truncated last line
@@ -225,6 +229,8 @@ def test_each_bad_row_is_quarantined_with_its_reason(few_bad_rows, few_bad_rows_
     details = {r[0]: r[2] for r in rows}
     assert "Age" in details[11] or "age" in details[11]
     assert "Ярославль, центр" in details[61]
+    not_finite = {91: "balance", 101: "estimated_salary", 111: "credit_score", 121: "balance"}
+    assert {row: details[row].rsplit(": ", 1)[-1] for row in not_finite} == not_finite
     assert counts == (2002, 2002 - len(expected), len(expected))
 
 

@@ -124,8 +124,9 @@ def test_great_expectations_validates_a_keyed_sample_of_a_large_file(monkeypatch
         assert sample[present].values.tolist() == expected[present].values.tolist()
 
 
-def _negative_balances(folder: Path) -> Path:
-    """The shipped current-format sample (the generator's rows) with a negative balance in rows 3, 500 and 9,000."""
+def _negative_balances(folder: Path, balances: dict[int, str] | None = None) -> Path:
+    """The shipped current-format sample (the generator's rows) with a negative balance in rows 3, 500 and 9,000
+    (or the raw `balances` given, by row)."""
     import csv
 
     from metanprom.ingest.formats import FORMATS
@@ -133,8 +134,8 @@ def _negative_balances(folder: Path) -> Path:
     with open(PROJECT_DIR / "seeds" / "bank_scrooge.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     column = rows[0].index(FORMATS["bank_scrooge"].raw("balance"))
-    for line in (3, 500, 9_000):
-        rows[line][column] = f"-{line}.5"
+    for line, value in (balances or {line: f"-{line}.5" for line in (3, 500, 9_000)}).items():
+        rows[line][column] = value
     path = folder / "negative.csv"
     with open(path, "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
@@ -183,6 +184,23 @@ def test_one_scan_gives_the_checks_count_and_sample_of_two(tmp_path: Path, monke
         assert len(kept) == 1 and kept[0] < 40, "too few below the cut-off: read again"
     else:
         assert kept == [], "no estimate, no one-scan route"
+
+
+def test_a_value_that_is_not_a_finite_number_is_no_negative_balance(tmp_path: Path) -> None:
+    """DuckDB's cast reads "-inf", "-Infinity" and "-1e400" as minus infinity: not a number (dbt quarantines the row
+    as unparsable), so the range check skips it as any unparsable value; the one real negative balance stops it."""
+    not_finite = {10: "-inf", 20: "-Infinity", 30: "nan", 40: "-1e400", 50: " -INF "}
+    path = _negative_balances(tmp_path, {3: "-3.5", **not_finite})
+    spec = suites.raw_spec("bank_scrooge")[1]
+    gate = DuckDbGate()
+    try:
+        relation, _ = gate.read_raw(path, "bank_scrooge")
+        numbers, rows = quality.number_checks(gate, relation, "bank_scrooge", spec)
+    finally:
+        gate.close()
+    assert rows == 10_000
+    (balance,) = [r for r in numbers if r.column == "balance"]
+    assert (balance.success, balance.unexpected_count, balance.observed) == (False, 1, "e.g. [-3.5]")
 
 
 def test_great_expectations_validates_a_keyed_sample_of_a_large_mart(shipped_warehouse: Path, monkeypatch) -> None:

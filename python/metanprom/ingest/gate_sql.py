@@ -91,6 +91,17 @@ class GateSql(Protocol):
     def close(self) -> None: ...
 
 
+def finite_number(number: str) -> str:
+    """SQL: the double `number`, or null when it is not finite. Both engines' casts read "nan", "inf" and
+    "Infinity" (and a number too large for a double) as such a double. It is not a number: the dbt staging (macro
+    `parse_number`, the same rule) quarantines its row as unparsable, and the range checks skip it as they skip
+    any value that does not parse. NaN equals NaN in DuckDB and Spark, so `nullif` finds it."""
+    not_finite = ("cast('NaN' as double)", "cast('Infinity' as double)", "cast('-Infinity' as double)")
+    for value in not_finite:
+        number = f"nullif({number}, {value})"
+    return number
+
+
 def ordered(engine: GateSql, columns: list[str], prefix: str = "") -> str:
     """An ORDER BY list of `columns`, nulls last on every engine (DuckDB's default; Spark's is nulls first)."""
     return ", ".join(f"{prefix}{engine.quote(c)} nulls last" for c in columns)
@@ -138,7 +149,7 @@ class DuckDbGate:
 
     def number(self, column: str) -> str:
         # trim() keeps DuckDB from pushing the cast into the CSV reader, where it would raise, not try
-        return f"try_cast(trim({self.quote(column)}) as double)"
+        return finite_number(f"try_cast(trim({self.quote(column)}) as double)")
 
     def string(self, value: str) -> str:
         return sql_string(value)
@@ -264,7 +275,7 @@ class SparkGate:
         return spark_md5_order(text)
 
     def number(self, column: str) -> str:
-        return f"try_cast(trim({self.quote(column)}) as double)"
+        return finite_number(f"try_cast(trim({self.quote(column)}) as double)")
 
     def string(self, value: str) -> str:
         from metanprom.spark_step import spark_string
