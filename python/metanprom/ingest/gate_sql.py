@@ -94,7 +94,7 @@ class GateSql(Protocol):
 def finite_number(number: str) -> str:
     """SQL: the double `number`, or null when it is not finite. Both engines' casts read "nan", "inf" and
     "Infinity" (and a number too large for a double) as such a double. It is not a number: the dbt staging (macro
-    `parse_number`, the same rule) quarantines its row as unparsable, and the range checks skip it as they skip
+    `number_as`, the same rule) quarantines its row as unparsable, and the range checks skip it as they skip
     any value that does not parse. NaN equals NaN in DuckDB and Spark, so `nullif` finds it."""
     not_finite = ("cast('NaN' as double)", "cast('Infinity' as double)", "cast('-Infinity' as double)")
     for value in not_finite:
