@@ -1,11 +1,27 @@
 {#-
     A raw extract value as a double, or null when it is empty or not a
     number. Works whether the raw column is typed (a seed) or text (an
-    extract read by DuckDB in place).
+    extract read by the engine in place).
+
+    Arguments:
+      column - the raw column
+      text   - true when the column holds a file's text (`extract_rows`):
+               the value must then be a number of the project's grammar
+               (var `number_pattern`), as the raw gate's pattern and range
+               checks have it. Each engine's cast reads more than that
+               ('1_000' and '1e3' on DuckDB, '5d' and hex on Spark, '+5'
+               and '.5' on both), so without this the same file would give
+               different marts on the two engines. A typed seed's value is
+               a number already (its text may have an exponent).
 -#}
-{% macro parse_number(column) -%}
+{% macro parse_number(column, text=false) -%}
     {#- via trimmed text: spaces are forgiven, and DuckDB cannot push the cast into the CSV reader (where it would raise) -#}
-    try_cast(trim(cast({{ column }} as string)) as double)
+    {%- set trimmed = 'trim(cast(' ~ column ~ ' as string))' -%}
+    {%- if text -%}
+        case when {{ full_match(trimmed, var('number_pattern')) }} then try_cast({{ trimmed }} as double) end
+    {%- else -%}
+        try_cast({{ trimmed }} as double)
+    {%- endif -%}
 {%- endmacro %}
 
 {#-
@@ -39,10 +55,11 @@
 {%- endmacro %}
 
 {#-
-    Parse one raw extract value as `type` (see `number_as`); empty values are null.
+    Parse one raw extract value as `type` (see `number_as`); empty values
+    are null; `text`: see `parse_number`.
 -#}
-{% macro parse_value(column, type) -%}
-    {{ number_as(parse_number(column), type) }}
+{% macro parse_value(column, type, text=false) -%}
+    {{ number_as(parse_number(column, text), type) }}
 {%- endmacro %}
 
 {#-

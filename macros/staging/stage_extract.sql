@@ -3,7 +3,8 @@
     `extract_formats` (dbt_project.yml): the user's file (`extract_path`,
     its header checked first) or else the shipped seed of
     the same name, its columns renamed to the canonical names, then typed
-    by `type_customer_columns`.
+    by `type_customer_columns` (a file's numbers by the project's grammar,
+    var `number_pattern`).
 
     Arguments:
       extract - a key of var `extract_formats`; the seed and the var
@@ -45,7 +46,7 @@ renamed as (
 
 typed as (
 
-    {{ type_customer_columns('renamed', extract) }}
+    {{ type_customer_columns('renamed', extract, text=(true if path else false)) }}
 
 )
 

@@ -8,6 +8,8 @@
                  product_count, has_credit_card, is_active, estimated_salary,
                  is_churned)
       extract  - the extract format's name, written to the `extract` column
+      text     - true when `relation` holds a user's file as text: its
+                 numbers must be of the project's grammar (`parse_number`)
 
     The columns parsed and their types are var `customer_columns`, the
     gender codes var `gender_codes` (dbt_project.yml).
@@ -18,7 +20,7 @@
     parsed once (in `numbers`); the typed value and the unparsed check
     both read that number.
 -#}
-{% macro type_customer_columns(relation, extract) -%}
+{% macro type_customer_columns(relation, extract, text=false) -%}
     {%- set numeric_columns = var('customer_columns') -%}
     {%- set parsed = {} -%}
     {%- for column, type in numeric_columns.items() -%}
@@ -43,7 +45,7 @@
         select
             *,
             {%- for column in numeric_columns %}
-            {{ parse_number(column) }} as {{ column }}__number{{ "," if not loop.last }}
+            {{ parse_number(column, text) }} as {{ column }}__number{{ "," if not loop.last }}
             {%- endfor %}
         from {{ relation }}
     ) as numbers

@@ -67,3 +67,23 @@
     ) as sorted_values
     where {{ column }} = previous_value
 {%- endmacro %}
+
+{#-
+    Whether a text matches a regular expression as a whole: DuckDB's
+    regexp_full_match, Spark's rlike anchored at both ends.
+    Arguments:
+      text    - a SQL text expression
+      pattern - the regular expression (Python text; written for both
+                engines' dialects, with no backslash)
+-#}
+{% macro full_match(text, pattern) -%}
+    {{ return(adapter.dispatch('full_match', 'metanprom')(text, pattern)) }}
+{%- endmacro %}
+
+{% macro default__full_match(text, pattern) -%}
+    regexp_full_match({{ text }}, {{ sql_string(pattern) }})
+{%- endmacro %}
+
+{% macro spark__full_match(text, pattern) -%}
+    {{ text }} rlike {{ sql_string('^(?:' ~ pattern ~ ')$') }}
+{%- endmacro %}

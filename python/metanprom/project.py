@@ -32,6 +32,12 @@ def customer_columns() -> dict[str, str]:
     return dict(declarations()["customer_columns"])
 
 
+def number_pattern() -> str:
+    """The regular expression a number in an extract file matches whole, once trimmed of spaces (var
+    `number_pattern`): the staging of a user's file, the raw gate's range checks and its pattern share it."""
+    return str(declarations()["number_pattern"])
+
+
 def plausible_ranges() -> dict[str, tuple[float, float]]:
     """Per column, the bounds outside which a value is implausible."""
     return {column: (low, high) for column, (low, high) in declarations()["plausible_ranges"].items()}

@@ -198,6 +198,11 @@ def few_bad_rows(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[i
     for line, index, value in ((90, 6, "nan"), (100, 10, "inf"), (110, 1, "-Infinity"), (120, 6, "1e400")):
         lines[line] = _with(lines[line], index, value)
         expected[line + 1] = "unparsable_value"
+    # what one engine's cast or both read as a number, outside the project's grammar (var number_pattern): DuckDB
+    # reads '1_000' as 1000 where Spark reads null, so without the grammar the marts would differ by engine
+    for line, index, value in ((130, 6, "1_000"), (140, 10, "1e3"), (150, 5, "+5"), (160, 6, ".5"), (170, 4, "40.")):
+        lines[line] = _with(lines[line], index, value)
+        expected[line + 1] = "unparsable_value"
     lines.append(lines[70])  # an exact duplicate row
     expected[len(lines)] = "duplicate_row"
     lines.append(",".join(lines[80].split(",")[:5]))  # a truncated last line
@@ -229,8 +234,9 @@ def test_each_bad_row_is_quarantined_with_its_reason(few_bad_rows, few_bad_rows_
     details = {r[0]: r[2] for r in rows}
     assert "Age" in details[11] or "age" in details[11]
     assert "Ярославль, центр" in details[61]
-    not_finite = {91: "balance", 101: "estimated_salary", 111: "credit_score", 121: "balance"}
-    assert {row: details[row].rsplit(": ", 1)[-1] for row in not_finite} == not_finite
+    not_numbers = {91: "balance", 101: "estimated_salary", 111: "credit_score", 121: "balance", 131: "balance"}
+    not_numbers |= {141: "estimated_salary", 151: "property_score", 161: "balance", 171: "age"}
+    assert {row: details[row].rsplit(": ", 1)[-1] for row in not_numbers} == not_numbers
     assert counts == (2002, 2002 - len(expected), len(expected))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -201,6 +202,27 @@ def test_a_value_that_is_not_a_finite_number_is_no_negative_balance(tmp_path: Pa
     assert rows == 10_000
     (balance,) = [r for r in numbers if r.column == "balance"]
     assert (balance.success, balance.unexpected_count, balance.observed) == (False, 1, "e.g. [-3.5]")
+
+
+def test_a_value_outside_the_number_grammar_is_no_negative_balance(tmp_path: Path) -> None:
+    """DuckDB's cast reads "-1_000", "-1e3" and "-.5" as negative numbers, which the project's number grammar (var
+    `number_pattern`) does not allow: dbt quarantines their rows as unparsable, so the range check skips them, and
+    Great Expectations' pattern reports them. The real negative balance (spaces around it forgiven) stops it."""
+    outside = {10: "-1_000", 20: "-1e3", 30: "-.5", 40: "-5.", 50: "+-5"}
+    path = _negative_balances(tmp_path, {3: " -3.5 ", **outside})
+    text_spec, number_spec = suites.raw_spec("bank_scrooge")
+    gate = DuckDbGate()
+    try:
+        relation, _ = gate.read_raw(path, "bank_scrooge")
+        numbers, _ = quality.number_checks(gate, relation, "bank_scrooge", number_spec)
+        raw = gate.query(f"select balance from {relation}")["balance"]
+    finally:
+        gate.close()
+    (balance,) = [r for r in numbers if r.column == "balance"]
+    assert (balance.success, balance.unexpected_count, balance.observed) == (False, 1, "e.g. [-3.5]")
+    (pattern,) = [kwargs["regex"] for name, kwargs, severity in text_spec if kwargs.get("column") == "balance"
+                  and name == "ExpectColumnValuesToMatchRegex" and severity == "warning"]  # fmt: skip
+    assert sorted(v for v in raw.dropna() if not re.match(pattern, v)) == sorted(outside.values())
 
 
 def test_great_expectations_validates_a_keyed_sample_of_a_large_mart(shipped_warehouse: Path, monkeypatch) -> None:

@@ -94,9 +94,10 @@ DESCRIPTION_CHANGED: dict[str, str] = {
 REWORDED_IN_DESCRIPTIONS: tuple[tuple[str, str, str], ...] = (
     (
         "`unparsable_value` (a number or 0/1 flag that does not parse),",
-        "`unparsable_value` (a number or 0/1 flag that does not parse, or that reads as a double that is not finite:"
-        " `nan`, `inf`, `Infinity`),",
-        "session 25: a value that is not a finite number is quarantined as unparsable (quarantine_reason's doc)",
+        "`unparsable_value` (a number or 0/1 flag that does not parse: outside the project's number grammar, var"
+        " `number_pattern`, such as `nan`, `1e3`, `1_000` or `+5`, or too large for a double),",
+        "sessions 25 and 26: a value that is not a finite number, or outside the number grammar (var number_pattern),"
+        " is quarantined as unparsable (quarantine_reason's doc)",
     ),
 )
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from metanprom.ingest.formats import FORMATS
+from metanprom.project import number_pattern
 from metanprom.sqltext import md5_order, sql_identifier, sql_string
 
 #: Columns a Spark read of the extract gets beyond its header, to catch rows with more fields than the header
@@ -91,6 +92,15 @@ class GateSql(Protocol):
     def close(self) -> None: ...
 
 
+def parsed_number(trimmed: str, full_match: str) -> str:
+    """SQL: the raw text `trimmed` (already trimmed of spaces) as a finite double, or null when it is not a number
+    of the project's grammar (var `number_pattern`; `full_match`: the engine's SQL for "`trimmed` matches it
+    whole"). Each engine's cast reads more than the grammar ('1_000' and '1e3' on DuckDB, '5d' on Spark): the
+    dbt staging of a user's file (macro `parse_number`, the same rule) quarantines such a row as unparsable,
+    and the range checks skip its value as they skip any value that does not parse."""
+    return finite_number(f"case when {full_match} then try_cast({trimmed} as double) end")
+
+
 def finite_number(number: str) -> str:
     """SQL: the double `number`, or null when it is not finite. Both engines' casts read "nan", "inf" and
     "Infinity" (and a number too large for a double) as such a double. It is not a number: the dbt staging (macro
@@ -149,7 +159,8 @@ class DuckDbGate:
 
     def number(self, column: str) -> str:
         # trim() keeps DuckDB from pushing the cast into the CSV reader, where it would raise, not try
-        return finite_number(f"try_cast(trim({self.quote(column)}) as double)")
+        trimmed = f"trim({self.quote(column)})"
+        return parsed_number(trimmed, f"regexp_full_match({trimmed}, {sql_string(number_pattern())})")
 
     def string(self, value: str) -> str:
         return sql_string(value)
@@ -275,7 +286,8 @@ class SparkGate:
         return spark_md5_order(text)
 
     def number(self, column: str) -> str:
-        return finite_number(f"try_cast(trim({self.quote(column)}) as double)")
+        trimmed = f"trim({self.quote(column)})"
+        return parsed_number(trimmed, f"{trimmed} rlike {self.string(f'^(?:{number_pattern()})$')}")
 
     def string(self, value: str) -> str:
         from metanprom.spark_step import spark_string

@@ -14,7 +14,13 @@ from metanprom.ingest.formats import FLAG_COLUMNS, FORMATS, NUMERIC_COLUMNS
 
 #: The Russian federal minimum wage for 2026, roubles a month.
 MINIMUM_WAGE_RUB = 27_093
-NUMBER = r"^\s*-?\d+(\.\d+)?\s*$"
+
+
+def number_regex() -> str:
+    """A raw numeric value as the staging parses it: the project's number grammar (var `number_pattern`), spaces
+    around it forgiven."""
+    return rf"^\s*(?:{project.number_pattern()})\s*$"
+
 
 SEVERITY_POLICY = {
     "error": [
@@ -61,11 +67,12 @@ def raw_spec(fmt_name: str) -> tuple[list[tuple[str, dict[str, Any], str]], list
             ("ExpectColumnValuesToBeInSet", {"column": raw(canon), "value_set": ["0", "1"], "mostly": 0.95}, "error")
         )
         text.append(("ExpectColumnValuesToBeInSet", {"column": raw(canon), "value_set": ["0", "1"]}, "warning"))
+    number = number_regex()
     for canon in NUMERIC_COLUMNS:
         text.append(
-            ("ExpectColumnValuesToMatchRegex", {"column": raw(canon), "regex": NUMBER, "mostly": 0.95}, "error")
+            ("ExpectColumnValuesToMatchRegex", {"column": raw(canon), "regex": number, "mostly": 0.95}, "error")
         )
-        text.append(("ExpectColumnValuesToMatchRegex", {"column": raw(canon), "regex": NUMBER}, "warning"))
+        text.append(("ExpectColumnValuesToMatchRegex", {"column": raw(canon), "regex": number}, "warning"))
     for canon in ("credit_score", "property_score", "product_count", "estimated_salary", "is_churned"):
         text.append(("ExpectColumnValuesToNotBeNull", {"column": raw(canon), "mostly": 0.95}, "error"))
     text += [
