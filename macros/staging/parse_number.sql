@@ -25,6 +25,20 @@
 {%- endmacro %}
 
 {#-
+    A 0/1 flag in a file's text as the number 1 or 0 (for `number_as`'s
+    `flag`): exactly "1" or "0" once trimmed, the set the raw gate checks
+    the flags against; null for anything else ("1.0", "yes"). Cheaper than
+    `parse_number` (no pattern, no cast), and the real extracts spell their
+    flags so.
+
+    Arguments:
+      column - the raw column, text
+-#}
+{% macro parse_flag_text(column) -%}
+    case trim(cast({{ column }} as string)) when '1' then 1 when '0' then 0 end
+{%- endmacro %}
+
+{#-
     An already parsed number (`parse_number`) as `type`:
       integer - a whole number (850, 850.0) that fits an integer; null for 850.5
       double  - the number itself when it is finite

@@ -9,7 +9,8 @@
                  is_churned)
       extract  - the extract format's name, written to the `extract` column
       text     - true when `relation` holds a user's file as text: its
-                 numbers must be of the project's grammar (`parse_number`)
+                 numbers must be of the project's grammar (`parse_number`),
+                 its 0/1 flags exactly 0 or 1 (`parse_flag_text`)
 
     The columns parsed and their types are var `customer_columns`, the
     gender codes var `gender_codes` (dbt_project.yml).
@@ -44,8 +45,12 @@
     from (
         select
             *,
-            {%- for column in numeric_columns %}
+            {%- for column, type in numeric_columns.items() %}
+            {%- if text and type == 'flag' %}
+            {{ parse_flag_text(column) }} as {{ column }}__number{{ "," if not loop.last }}
+            {%- else %}
             {{ parse_number(column, text) }} as {{ column }}__number{{ "," if not loop.last }}
+            {%- endif %}
             {%- endfor %}
         from {{ relation }}
     ) as numbers

@@ -203,6 +203,10 @@ def few_bad_rows(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[i
     for line, index, value in ((130, 6, "1_000"), (140, 10, "1e3"), (150, 5, "+5"), (160, 6, ".5"), (170, 4, "40.")):
         lines[line] = _with(lines[line], index, value)
         expected[line + 1] = "unparsable_value"
+    # a flag is 0 or 1, as the raw gate's set has it: '1.0' is not one (it was read as 1 before), ' 1 ' is
+    lines[180] = _with(lines[180], 8, "1.0")
+    expected[181] = "unparsable_value"
+    lines[190] = _with(lines[190], 11, f" {lines[190].split(',')[11]} ")
     lines.append(lines[70])  # an exact duplicate row
     expected[len(lines)] = "duplicate_row"
     lines.append(",".join(lines[80].split(",")[:5]))  # a truncated last line
@@ -235,7 +239,7 @@ def test_each_bad_row_is_quarantined_with_its_reason(few_bad_rows, few_bad_rows_
     assert "Age" in details[11] or "age" in details[11]
     assert "Ярославль, центр" in details[61]
     not_numbers = {91: "balance", 101: "estimated_salary", 111: "credit_score", 121: "balance", 131: "balance"}
-    not_numbers |= {141: "estimated_salary", 151: "property_score", 161: "balance", 171: "age"}
+    not_numbers |= {141: "estimated_salary", 151: "property_score", 161: "balance", 171: "age", 181: "has_credit_card"}
     assert {row: details[row].rsplit(": ", 1)[-1] for row in not_numbers} == not_numbers
     assert counts == (2002, 2002 - len(expected), len(expected))
 

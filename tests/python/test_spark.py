@@ -237,7 +237,7 @@ def test_spark_reads_a_user_file_in_place_and_numbers_its_rows_in_file_order(tmp
     # values Spark's cast reads as numbers (DuckDB's too, but for '5d'), outside the project's number grammar (var
     # number_pattern): not numbers on either engine
     outside = {55: ("balance", "1e3"), 66: ("EST_SALARY", "5d"), 77: ("score", "+650"), 88: ("balance", ".5")}
-    not_finite |= outside
+    not_finite |= outside | {99: ("credit_card", "1.0")}  # a flag is 0 or 1 (parse_flag_text)
     for row_number, (column, value) in not_finite.items():
         rows[row_number - 1][column] = value
     with extract.open("w", encoding="utf-8", newline="") as handle:
@@ -264,6 +264,7 @@ def test_spark_reads_a_user_file_in_place_and_numbers_its_rows_in_file_order(tmp
     assert [row[1] for row in staged] == list(range(1, len(ids) + 1))
     assert [row[0] for row in staged] == [i or None for i in ids]
     canonical = {"balance": "balance", "EST_SALARY": "estimated_salary", "score": "credit_score"}
+    canonical["credit_card"] = "has_credit_card"
     unparsed = {row[1]: row[2] for row in staged if row[2] is not None}
     assert unparsed == {row_number: canonical[column] for row_number, (column, _) in not_finite.items()}
 
