@@ -69,14 +69,6 @@
 {%- endmacro %}
 
 {#-
-    Parse one raw extract value as `type` (see `number_as`); empty values
-    are null; `text`: see `parse_number`.
--#}
-{% macro parse_value(column, type, text=false) -%}
-    {{ number_as(parse_number(column, text), type) }}
-{%- endmacro %}
-
-{#-
     The names of the columns (`columns`: a dict of raw column name to the
     expression holding its parsed value) whose raw value is present but
     parsed to null, joined by ", "; null when every value parsed.

@@ -46,11 +46,8 @@
         select
             *,
             {%- for column, type in numeric_columns.items() %}
-            {%- if text and type == 'flag' %}
-            {{ parse_flag_text(column) }} as {{ column }}__number{{ "," if not loop.last }}
-            {%- else %}
-            {{ parse_number(column, text) }} as {{ column }}__number{{ "," if not loop.last }}
-            {%- endif %}
+            {{ parse_flag_text(column) if text and type == 'flag' else parse_number(column, text) }}
+                as {{ column }}__number{{ "," if not loop.last }}
             {%- endfor %}
         from {{ relation }}
     ) as numbers
