@@ -141,8 +141,9 @@ def run_dbt(
     """Run one dbt command on this project, in this process, against `warehouse`; return every node's result.
 
     `env`: environment variables for this command only (the extract paths: unlike `--vars`, a new value
-    re-parses only the models that read it); paths in it must be absolute (dbt runs from a scratch folder,
-    `dbt_warehouse`). Raises DbtFailure naming each node that errored or failed (dbt's full log: logs/dbt.log).
+    re-parses nothing, as the macros read them only when a model runs); paths in it must be absolute (dbt runs
+    from a scratch folder, `dbt_warehouse`). Raises DbtFailure naming each node that errored or failed (dbt's
+    full log: logs/dbt.log).
     """
     from dbt.cli.main import dbtRunner
 

@@ -227,6 +227,49 @@ def test_dbt_reuses_its_parse_whatever_the_warehouse_or_memory_limit(tmp_path: P
     assert all(w.parent.is_dir() and not list(w.parent.glob(".metanprom-dbt-*")) for w in warehouses)
 
 
+def test_a_new_extract_path_re_parses_nothing_and_is_read(tmp_path: Path) -> None:
+    """`metanprom run` gives dbt a user's file, the raw gate's results and the memory budget by environment
+    variables. dbt re-parses every file that read such a variable while parsing, and everything downstream of it,
+    when its value changes (a new path re-parsed 10 files, 1.1 s): the macros read them only when a model runs.
+    The path must still be the one read: the compiled staging and extract_summary name the second file."""
+    program = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from metanprom import pipeline\n"
+        "warehouse = Path(sys.argv[1])\n"
+        "for path, results, limit in zip(sys.argv[2::3], sys.argv[3::3], sys.argv[4::3]):\n"
+        "    os.environ['METANPROM_DUCKDB_MEMORY_LIMIT'] = limit\n"
+        "    env = {'METANPROM_BANK_SCROOGE_PATH': path, 'METANPROM_QUALITY_RESULTS_PATH': results}\n"
+        "    pipeline.run_dbt(['compile', '--select', 'stg_bank_scrooge__customers', 'extract_summary'],"
+        " warehouse, env=env)\n"
+    )
+    target = tmp_path / "target"
+    env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(target)}
+    shipped = (PROJECT_DIR / "seeds" / "bank_scrooge.csv").read_bytes()  # the generator's rows, not a customer's
+    runs = []
+    for index, limit in enumerate(["", "2GB"]):
+        extract = tmp_path / f"extract_{index}.csv"
+        extract.write_bytes(shipped)
+        runs += [str(extract), str(tmp_path / f"raw_checks_{index}.json"), limit]
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(tmp_path / "w.duckdb"), *runs],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    logs = (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8").split("Running with dbt")[1:]
+    assert len(logs) == 2
+    assert "Nothing changed, skipping partial parsing" in logs[1], logs[1][:3000]
+    assert "Partial parsing: updated file" not in logs[1]
+    compiled = target / "compiled" / "metanprom" / "models"
+    for model in ("staging/stg_bank_scrooge__customers.sql", "marts/extract_summary.sql"):
+        sql = (compiled / model).read_text(encoding="utf-8")
+        assert str(tmp_path / "extract_1.csv") in sql, model
+        assert str(tmp_path / "extract_0.csv") not in sql, model
+
+
 def test_dbt_builds_within_the_memory_limit_of_the_environment(tmp_path: Path) -> None:
     """$METANPROM_DUCKDB_MEMORY_LIMIT is DuckDB's limit for the whole build (read when dbt's work is done, so a
     database closed and opened again on the way would show DuckDB's default); unset, DuckDB's own default."""
