@@ -15,8 +15,9 @@
                a number already (its text may have an exponent).
 -#}
 {% macro parse_number(column, text=false) -%}
-    {#- via trimmed text: spaces are forgiven, and DuckDB cannot push the cast into the CSV reader (where it would raise) -#}
-    {%- set trimmed = 'trim(cast(' ~ column ~ ' as string))' -%}
+    {#- via trimmed text: spaces are forgiven (`trim_spaces`), and DuckDB cannot push the cast into the CSV reader
+        (where it would raise) -#}
+    {%- set trimmed = trim_spaces('cast(' ~ column ~ ' as string)') -%}
     {%- if text -%}
         case when {{ full_match(trimmed, var('number_pattern')) }} then try_cast({{ trimmed }} as double) end
     {%- else -%}
@@ -26,7 +27,7 @@
 
 {#-
     A 0/1 flag in a file's text as the number 1 or 0 (for `number_as`'s
-    `flag`): exactly "1" or "0" once trimmed, the set the raw gate checks
+    `flag`): exactly "1" or "0" once trimmed of spaces (`trim_spaces`), the set the raw gate checks
     the flags against; null for anything else ("1.0", "yes"). Cheaper than
     `parse_number` (no pattern, no cast), and the real extracts spell their
     flags so.
@@ -35,7 +36,7 @@
       column - the raw column, text
 -#}
 {% macro parse_flag_text(column) -%}
-    case trim(cast({{ column }} as string)) when '1' then 1 when '0' then 0 end
+    case {{ trim_spaces('cast(' ~ column ~ ' as string)') }} when '1' then 1 when '0' then 0 end
 {%- endmacro %}
 
 {#-

@@ -30,14 +30,14 @@
     select
         {{ carried_row_number() }}
         '{{ extract }}' as extract,
-        nullif(trim(cast(customer_id as string)), '') as customer_id,
-        nullif(trim(cast(city as string)), '') as city_raw,
-        case upper(trim(cast(gender as string)))
+        nullif({{ trim_spaces('cast(customer_id as string)') }}, '') as customer_id,
+        nullif({{ trim_spaces('cast(city as string)') }}, '') as city_raw,
+        case upper({{ trim_spaces('cast(gender as string)') }})
             {%- for spelled, code in var('gender_codes').items() %}
             when {{ sql_string(spelled) }} then {{ sql_string(code) }}
             {%- endfor %}
         end as gender,
-        nullif(trim(cast(gender as string)), '') as gender_raw,
+        nullif({{ trim_spaces('cast(gender as string)') }}, '') as gender_raw,
         {%- for column in numeric_columns %}
         {{ parsed[column] }} as {{ column }},
         {%- endfor %}

@@ -87,3 +87,27 @@
 {% macro spark__full_match(text, pattern) -%}
     {{ text }} rlike {{ sql_string('^(?:' ~ pattern ~ ')$') }}
 {%- endmacro %}
+
+{#-
+    A text without the spaces around it: the characters of var
+    `space_separators` (Unicode's space separators, category Zs). DuckDB's
+    trim() removes exactly those; Spark's removes only the space, so it is
+    told the set (each as a \uXXXX escape of Spark's string literals). The
+    raw gate trims the same (metanprom.ingest.gate_sql).
+    Arguments: text - a SQL text expression
+-#}
+{% macro trim_spaces(text) -%}
+    {{ return(adapter.dispatch('trim_spaces', 'metanprom')(text)) }}
+{%- endmacro %}
+
+{% macro default__trim_spaces(text) -%}
+    trim({{ text }})
+{%- endmacro %}
+
+{% macro spark__trim_spaces(text) -%}
+    trim(both '
+    {%- for code_point in var('space_separators') -%}
+        \u{{ '%04X' | format(code_point) }}
+    {%- endfor -%}
+    ' from {{ text }})
+{%- endmacro %}

@@ -7,6 +7,7 @@ the SQL and the Python package. See the README, "Adding an extract format".
 
 from __future__ import annotations
 
+import csv
 from functools import cache
 from typing import Any
 
@@ -38,6 +39,12 @@ def number_pattern() -> str:
     return str(declarations()["number_pattern"])
 
 
+def space_separators() -> str:
+    """The spaces forgiven around a value of an extract file (var `space_separators`: Unicode's space separators,
+    category Zs), what DuckDB's trim() removes; dbt's macro `trim_spaces` gives Spark the same set."""
+    return "".join(chr(code_point) for code_point in declarations()["space_separators"])
+
+
 def plausible_ranges() -> dict[str, tuple[float, float]]:
     """Per column, the bounds outside which a value is implausible."""
     return {column: (low, high) for column, (low, high) in declarations()["plausible_ranges"].items()}
@@ -62,6 +69,13 @@ def clusters() -> dict[str, Any]:
 def gender_codes() -> dict[str, str]:
     """How the extracts spell gender -> its code in the marts."""
     return dict(declarations()["gender_codes"])
+
+
+def city_spellings() -> list[str]:
+    """Every spelling of a city the staging maps (seed city_names' raw_city, lower case; the staging compares the
+    lower-cased value, trimmed of spaces)."""
+    with open(PROJECT_DIR / "seeds" / "city_names.csv", encoding="utf-8", newline="") as handle:
+        return [row["raw_city"].strip(space_separators()).lower() for row in csv.DictReader(handle)]
 
 
 def random_seed() -> int:

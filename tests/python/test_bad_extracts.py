@@ -207,6 +207,16 @@ def few_bad_rows(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[i
     lines[180] = _with(lines[180], 8, "1.0")
     expected[181] = "unparsable_value"
     lines[190] = _with(lines[190], 11, f" {lines[190].split(',')[11]} ")
+    # spaces are Unicode's space separators (var space_separators) on every engine: a no-break, an ideographic or
+    # an em space around a value is forgiven, and a city or a gender in another case or spelling is mapped; a tab is
+    # no space (the value does not parse)
+    spaced = {202: (6, "\u00a0{}\u3000"), 210: (8, "\u2003{}"), 220: (3, "{}\u00a0"), 230: (9, "\u202f{} ")}
+    for line, (index, spelling) in spaced.items():
+        lines[line] = _with(lines[line], index, spelling.format(lines[line].split(",")[index].lower()))
+    lines[240] = _with(lines[240], 2, "\u00a0ЯРОСЛАВЛЬ ")
+    lines[250] = _with(lines[250], 2, "ростов великий")  # the current format's spelling, mapped by seed city_names
+    lines[260] = _with(lines[260], 4, "\t" + lines[260].split(",")[4])
+    expected[261] = "unparsable_value"
     lines.append(lines[70])  # an exact duplicate row
     expected[len(lines)] = "duplicate_row"
     lines.append(",".join(lines[80].split(",")[:5]))  # a truncated last line
@@ -240,8 +250,41 @@ def test_each_bad_row_is_quarantined_with_its_reason(few_bad_rows, few_bad_rows_
     assert "Ярославль, центр" in details[61]
     not_numbers = {91: "balance", 101: "estimated_salary", 111: "credit_score", 121: "balance", 131: "balance"}
     not_numbers |= {141: "estimated_salary", 151: "property_score", 161: "balance", 171: "age", 181: "has_credit_card"}
+    not_numbers |= {261: "age"}
     assert {row: details[row].rsplit(": ", 1)[-1] for row in not_numbers} == not_numbers
     assert counts == (2002, 2002 - len(expected), len(expected))
+
+
+def test_the_raw_gate_warns_of_exactly_the_values_the_staging_cannot_read(
+    few_bad_rows, few_bad_rows_warehouse: Path
+) -> None:
+    """Great Expectations' warnings on the raw text (a number of the grammar, a 0/1 flag, a known city or gender,
+    spaces around each forgiven as the staging forgives them) count, per column, exactly the values the staging
+    quarantined that row for: no warning for a spaced, lower-cased or other-spelled value it kept, one for each it
+    could not read."""
+    from metanprom.ingest import quality
+    from metanprom.ingest.formats import FORMATS
+
+    path, _ = few_bad_rows
+    results, _ = quality.check_raw({"bank_dataset": path})
+    warned = {
+        r.column: r.unexpected_count
+        for r in results
+        if r.severity == "warning" and r.check == "expect_column_values_to_match_regex" and r.unexpected_count
+    }
+    with connect(few_bad_rows_warehouse) as con:
+        rows = con.execute(
+            "select quarantine_reason, quarantine_detail from customers_quarantined where extract = 'bank_dataset'"
+            " and quarantine_reason in ('unparsable_value', 'unknown_city', 'unknown_gender')"
+        ).fetchall()
+    unread: dict[str, int] = {}
+    for reason, detail in rows:
+        columns = detail.split(": ", 1)[1].split(", ") if reason == "unparsable_value" else [reason.split("_")[1]]
+        for column in columns:
+            raw = FORMATS["bank_dataset"].raw(column)
+            unread[raw] = unread.get(raw, 0) + 1
+    assert warned == unread
+    assert unread["Age"] == 3 and unread["City"] == 1  # 'сорок', '40.' and a tab; 'Ярославль, центр'
 
 
 def test_a_quoted_id_parses_like_an_unquoted_one(few_bad_rows_warehouse: Path) -> None:

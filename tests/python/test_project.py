@@ -58,3 +58,21 @@ def test_the_sampled_customers_hold_every_sample_the_python_steps_take() -> None
     from metanprom.statistics.correlations import PHIK_SAMPLE_ROWS, SAMPLE_ROWS
 
     assert max(FIT_SAMPLE, PHIK_SAMPLE_ROWS) <= SAMPLE_ROWS
+
+
+def test_the_spaces_forgiven_are_unicodes_space_separators_which_duckdbs_trim_removes() -> None:
+    """var `space_separators` is Unicode's category Zs (Python's unicodedata), and exactly what DuckDB's trim()
+    removes around a value, every code point tried: the staging on DuckDB (trim) and on Spark (the set given to
+    its trim, macro trim_spaces) and the raw gate's patterns then forgive the same characters."""
+    import unicodedata
+
+    import duckdb
+
+    declared = [ord(character) for character in project.space_separators()]
+    space_separators = [c for c in range(0x110000) if unicodedata.category(chr(c)) == "Zs"]
+    trimmed = duckdb.sql(
+        "select c from range(0, 1114112) as t(c)"
+        " where (c < 55296 or c > 57343) and trim(chr(c::integer) || 'x' || chr(c::integer)) = 'x' order by c"
+    ).fetchall()
+    assert declared == space_separators == [row[0] for row in trimmed]
+    assert "\t" not in project.space_separators() and "\n" not in project.space_separators()

@@ -103,7 +103,15 @@ REWORDED_IN_DESCRIPTIONS: tuple[tuple[str, str, str], ...] = (
 
 #: Columns whose figures changed on purpose after the reference (mart -> columns, reason); set aside in the
 #: mart's relation and in its exports, everything else of it is compared.
-CHANGED_COLUMNS: dict[str, tuple[set[str], str]] = {}
+CHANGED_COLUMNS: dict[str, tuple[set[str], str]] = {
+    "data_quality_summary": (
+        {"check_name"},
+        "session 27: the raw gate checks a city, a gender and a 0/1 flag as the staging reads them (spaces around"
+        " forgiven, any case, every spelling seed city_names maps) with a pattern, so those checks are named"
+        " expect_column_values_to_match_regex instead of expect_column_values_to_be_in_set; their rows, results"
+        " and counts are compared as before",
+    ),
+}
 
 #: Columns added on purpose after the reference (relation -> columns, reason): set aside in the new build's
 #: warehouse relations (the exports leave them out, so those are compared whole); everything else is compared.

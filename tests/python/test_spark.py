@@ -238,8 +238,14 @@ def test_spark_reads_a_user_file_in_place_and_numbers_its_rows_in_file_order(tmp
     # number_pattern): not numbers on either engine
     outside = {55: ("balance", "1e3"), 66: ("EST_SALARY", "5d"), 77: ("score", "+650"), 88: ("balance", ".5")}
     not_finite |= outside | {99: ("credit_card", "1.0")}  # a flag is 0 or 1 (parse_flag_text)
+    not_finite |= {110: ("score", "\t650")}  # a tab is no space (var space_separators)
     for row_number, (column, value) in not_finite.items():
         rows[row_number - 1][column] = value
+    # Unicode's space separators around a value are forgiven, as DuckDB's trim() forgives them (Spark's trim()
+    # alone removes only the space): macro trim_spaces
+    spaced = {121: "balance", 122: "score", 123: "credit_card", 124: "city", 125: "gender", 126: "USERID"}
+    for row_number, column in spaced.items():
+        rows[row_number - 1][column] = f"\u00a0{rows[row_number - 1][column] or '1'}\u3000\u2009"
     with extract.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
@@ -257,7 +263,7 @@ def test_spark_reads_a_user_file_in_place_and_numbers_its_rows_in_file_order(tmp
     spark_dir = tmp_path / "spark"
     assert extract.stat().st_size > 10 * 16384  # the file is read in more than 10 partitions
     staged = duckdb.sql(
-        f"select customer_id, source_row_number, unparsed_columns from "
+        f"select customer_id, source_row_number, unparsed_columns, city_raw, gender from "
         f"read_parquet('{spark_dir}/tables/metanprom_staging.db/stg_bank_scrooge__customers/*.parquet') "
         f"order by source_row_number"
     ).fetchall()
@@ -267,6 +273,7 @@ def test_spark_reads_a_user_file_in_place_and_numbers_its_rows_in_file_order(tmp
     canonical["credit_card"] = "has_credit_card"
     unparsed = {row[1]: row[2] for row in staged if row[2] is not None}
     assert unparsed == {row_number: canonical[column] for row_number, (column, _) in not_finite.items()}
+    assert staged[123][3] == rows[123]["city"].strip() and staged[124][4] in ("F", "M")
 
 
 def _metanprom_run(root: Path, *options: str) -> tuple[Path, str]:
@@ -415,6 +422,10 @@ def test_the_raw_gate_on_spark_sees_what_it_sees_on_duckdb(tmp_path: Path, monke
             fields[balance] = ("-inf", "NaN", "-Infinity")[i // 100 - 2]  # read as doubles, not finite: nor these
         if i in (500, 600):
             fields[balance] = ("-1e3", "-5d")[i // 100 - 5]  # read by a cast, outside the number grammar: nor these
+        if i == 700:
+            fields[balance] = "\u00a0-7.5\u3000"  # spaces forgiven (var space_separators): a negative balance
+        if i == 800:
+            fields[balance] = "\t-8.5"  # a tab is no space: does not parse, not counted
         corrupted.append(",".join(fields))
     bad = tmp_path / "corrupted.csv"
     bad.write_text("\n".join([header, *corrupted]) + "\n", encoding="utf-8")
@@ -448,7 +459,8 @@ def test_the_raw_gate_on_spark_sees_what_it_sees_on_duckdb(tmp_path: Path, monke
     refused = seen["long row"]["error"]
     assert refused.startswith(f"{long_row}: line(s) 52 have more fields than the header's 12")
     corrupted_balance = next(r for r in seen["corrupted"]["numbers"] if r["column"] == "balance")
-    assert corrupted_balance["unexpected_count"] == 2 and corrupted_balance["observed"] == "e.g. [-5007.0, -7500.0]"
+    assert corrupted_balance["unexpected_count"] == 3
+    assert corrupted_balance["observed"] == "e.g. [-5007.0, -7.5, -7500.0]"
     assert len(seen["keyed sample"]["sample"]) == 40 and seen["whole file"]["rows"] == 10_000
 
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from metanprom.ingest.formats import FORMATS
-from metanprom.project import number_pattern
+from metanprom.project import number_pattern, space_separators
 from metanprom.sqltext import md5_order, sql_identifier, sql_string
 
 #: Columns a Spark read of the extract gets beyond its header, to catch rows with more fields than the header
@@ -158,7 +158,8 @@ class DuckDbGate:
         return md5_order(text)
 
     def number(self, column: str) -> str:
-        # trim() keeps DuckDB from pushing the cast into the CSV reader, where it would raise, not try
+        # trim() removes the spaces forgiven (var space_separators: DuckDB's trim() removes exactly those), and keeps
+        # DuckDB from pushing the cast into the CSV reader, where it would raise, not try
         trimmed = f"trim({self.quote(column)})"
         return parsed_number(trimmed, f"regexp_full_match({trimmed}, {sql_string(number_pattern())})")
 
@@ -286,7 +287,8 @@ class SparkGate:
         return spark_md5_order(text)
 
     def number(self, column: str) -> str:
-        trimmed = f"trim({self.quote(column)})"
+        # Spark's trim() removes only the space: the set DuckDB's trim() removes, as dbt's macro trim_spaces
+        trimmed = f"trim(both {self.string(space_separators())} from {self.quote(column)})"
         return parsed_number(trimmed, f"{trimmed} rlike {self.string(f'^(?:{number_pattern()})$')}")
 
     def string(self, value: str) -> str:
