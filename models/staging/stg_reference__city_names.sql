@@ -12,7 +12,7 @@ renamed as (
         city,
         city_ru,
         city_code,
-        lower(trim(raw_city)) as raw_city
+        lower({{ trim_spaces('raw_city') }}) as raw_city
 
     from source
 
