@@ -2,11 +2,9 @@
     The JSON file at $METANPROM_QUALITY_RESULTS_PATH (or var
     `quality_results_path`) is written by `metanprom run`
     before `dbt build` starts, once its raw gate has passed. Its keys are CheckResult's fields (metanprom.ingest.quality).
-    The variable is read when the model runs, not while dbt parses (see macro `extract_path`): a new path re-parses
-    nothing.
+    The variable is read when the model runs (`run_env_var`): a new path re-parses nothing.
 -#}
-{%- set from_environment = env_var('METANPROM_QUALITY_RESULTS_PATH', '') if execute else '' -%}
-{%- set path = from_environment or var('quality_results_path', none) -%}
+{%- set path = run_env_var('METANPROM_QUALITY_RESULTS_PATH') or var('quality_results_path', none) -%}
 
 with
 
