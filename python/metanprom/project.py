@@ -81,3 +81,22 @@ def city_spellings() -> list[str]:
 def random_seed() -> int:
     """The seed of every random choice the statistics and the calibration make."""
     return int(declarations()["random_seed"])
+
+
+@cache
+def unique_keys() -> dict[str, tuple[str, ...]]:
+    """Each model's key: the columns of the first `unique_combination_of_columns` data test written on the model
+    (not on a column) in the properties files under models/, where dbt reads the same test."""
+    keys: dict[str, tuple[str, ...]] = {}
+    for path in sorted((PROJECT_DIR / "models").rglob("*.yml")):
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+        for model in data.get("models") or []:
+            for test in model.get("data_tests") or []:
+                spec = test.get("unique_combination_of_columns") if isinstance(test, dict) else None
+                if spec is None or model["name"] in keys:
+                    continue
+                columns = (spec.get("arguments") or spec).get("combination_of_columns")
+                if columns:
+                    keys[model["name"]] = tuple(str(column) for column in columns)
+    return keys

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import real_extract
 
+from metanprom import project
 from metanprom.cli import main
 from metanprom.ingest import check_results, quality, suites
 from metanprom.ingest.gate_sql import DuckDbGate
@@ -249,30 +250,60 @@ def test_great_expectations_validates_a_keyed_sample_of_a_large_mart(shipped_war
     assert len(dashboard) == 30
 
 
-def test_an_aggregate_marts_sample_is_its_first_rows_by_the_md5_of_their_text(shipped_warehouse: Path, monkeypatch):
-    """A mart without customers (dashboard_customers): the rows first by the md5 of the text of their columns other
-    than floating point, joined by '|' (worked here with hashlib), through the cut-off and the exact route alike."""
+def test_an_aggregate_marts_sample_is_its_first_rows_by_the_md5_of_their_key(shipped_warehouse: Path, monkeypatch):
+    """A mart without customers (dashboard_customers): the rows first by the md5 of the text of their key, the
+    columns its unique_combination_of_columns test names, joined by '|' (worked here with hashlib), through the
+    cut-off and the exact route alike. Its long text (offers, names) is not hashed."""
+    import hashlib
+
+    # as _dashboard__models.yml declares it
+    key = [
+        "extract", "scheme", "segment_id", "city", "gender", "product_count", "age_band", "credit_score_band",
+        "balance_band", "estimated_salary_band", "property_score", "has_balance", "has_credit_card", "is_active",
+        "cluster_id", "is_churned",
+    ]  # fmt: skip
+    assert list(project.unique_keys()["dashboard_customers"]) == key
+    monkeypatch.setattr(quality, "GE_MAX_ROWS", 30)
+    gate = DuckDbGate(shipped_warehouse)
+    try:
+        relation = gate.marts()["dashboard_customers"]
+        total = gate.rows(f"select count(*) from {relation}")[0][0]
+        # the mart's row count (one pass below a cut-off), and a count so large that the cut-off holds too few
+        samples = [quality._mart_sample(gate, relation, count) for count in (total, 10**9)]
+        texts = ", ".join(f"cast({gate.quote(c)} as varchar) as text_{i}" for i, c in enumerate(key))
+        every = gate.query(f"select *, {texts} from {relation}")
+    finally:
+        gate.close()
+    assert quality.md5_cut_off(30, total) is not None, "the cut-off route is taken"
+    text = every[[f"text_{i}" for i in range(len(key))]].fillna("").agg("|".join, axis=1)
+    every["md5"] = [hashlib.md5(t.encode()).hexdigest() for t in text]
+    expected = every.sort_values("md5").head(30)[key].values.tolist()
+    for sample in samples:
+        assert len(sample) == 30
+        assert sample[key].values.tolist() == expected
+
+
+def test_a_mart_without_a_declared_key_is_sampled_by_the_md5_of_its_exact_columns(shipped_warehouse, monkeypatch):
+    """Without a key (none declared, or one with a floating-point column), the md5 of the text of every column
+    other than floating point, as hashlib works it."""
     import hashlib
 
     monkeypatch.setattr(quality, "GE_MAX_ROWS", 30)
+    monkeypatch.setattr(project, "unique_keys", lambda: {})
     gate = DuckDbGate(shipped_warehouse)
     try:
         relation = gate.marts()["dashboard_customers"]
         hashed = gate.exact_columns(relation)
         total = gate.rows(f"select count(*) from {relation}")[0][0]
-        # the mart's row count (one pass below a cut-off), and a count so large that the cut-off holds too few
-        samples = [quality._mart_sample(gate, relation, count) for count in (total, 10**9)]
+        sample = quality._mart_sample(gate, relation, total)
         texts = ", ".join(f"cast({gate.quote(c)} as varchar) as text_{i}" for i, c in enumerate(hashed))
         every = gate.query(f"select *, {texts} from {relation}")
     finally:
         gate.close()
-    assert len(hashed) > 5 and quality.md5_cut_off(30, total) is not None, "the cut-off route is taken"
+    assert "offer_en" in hashed
     text = every[[f"text_{i}" for i in range(len(hashed))]].fillna("").agg("|".join, axis=1)
     every["md5"] = [hashlib.md5(t.encode()).hexdigest() for t in text]
-    expected = every.sort_values("md5").head(30)[hashed].values.tolist()
-    for sample in samples:
-        assert len(sample) == 30
-        assert sample[hashed].values.tolist() == expected
+    assert sample[hashed].values.tolist() == every.sort_values("md5").head(30)[hashed].values.tolist()
 
 
 def test_the_gates_connections_keep_to_the_memory_budget(monkeypatch, shipped_warehouse: Path) -> None:

@@ -256,8 +256,8 @@ def _raw_sample(
 def _mart_sample(engine: GateSql, relation: str, total: int) -> pd.DataFrame:
     """What Great Expectations validates of a mart: every row of one of at most GE_MAX_ROWS rows; of a larger one,
     a keyed sample the same on every run and engine: by the customers' `sample_order` (in a mart keyed by
-    customer, the rows of the first GE_MAX_ROWS customers of `customers`), else by the md5 of each row's text
-    (its columns other than floating point).
+    customer, the rows of the first GE_MAX_ROWS customers of `customers`), else by the md5 of the text of each
+    row's key (`project.unique_keys`), or of its columns other than floating point where it declares none.
     Only narrow columns are ordered over the whole mart."""
     columns = engine.columns(relation)
     if total <= GE_MAX_ROWS:
@@ -279,15 +279,25 @@ def _mart_sample(engine: GateSql, relation: str, total: int) -> pd.DataFrame:
             " on m.extract = chosen.extract and m.customer_key = chosen.customer_key"
             f" order by chosen.sample_order, {ordered(engine, columns, 'm.')} limit {GE_MAX_ROWS}"
         )
-    # by the md5 of the columns every engine prints alike (not floating point): in an aggregate mart, its key;
-    # first below a cut-off of that order (one pass), else every row's order first (the same rows)
-    hashed = engine.exact_columns(relation)
+    # by the md5 of its key (the columns its unique_combination_of_columns test holds unique), if every engine
+    # prints them alike (not floating point), else of all such columns: a key of short columns spares hashing
+    # long text (dashboard_customers at 10 million customers, 4.8 million rows: its sample took 4.2 s with its
+    # offers and names hashed, 2.6 s by its key); first below a cut-off of that order (one pass), else every
+    # row's order first (the same rows)
+    exact = engine.exact_columns(relation)
+    key = list(project.unique_keys().get(_mart_name(relation), ()))
+    hashed = key if key and set(key) <= set(exact) else exact
     cut = md5_cut_off(GE_MAX_ROWS, total)
     if cut is not None:
         rows = engine.rows_by_row_md5(relation, columns, hashed, GE_MAX_ROWS, below=cut)
         if len(rows) == min(GE_MAX_ROWS, total):
             return rows
     return engine.rows_by_row_md5(relation, columns, hashed, GE_MAX_ROWS)
+
+
+def _mart_name(relation: str) -> str:
+    """A mart's name from the relation an engine names it by (`main."customers"`, `metanprom.customers`)."""
+    return relation.rsplit(".", 1)[-1].strip('"').replace('""', '"')
 
 
 def _snake(name: str) -> str:
