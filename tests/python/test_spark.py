@@ -503,7 +503,7 @@ def test_the_mart_gate_draws_the_same_keyed_samples_on_spark(
 ) -> None:
     """Above GE_MAX_ROWS rows, the mart gate's samples drawn by Spark from the Spark build are those DuckDB draws
     from its own: the first customers by sample order, the rows of those customers, and an aggregate mart's rows
-    by the md5 of its columns that both engines print alike."""
+    by the md5 of its key (printed alike by both engines)."""
     from metanprom.ingest import quality
     from metanprom.ingest.gate_sql import DuckDbGate
 
