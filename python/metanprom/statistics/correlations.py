@@ -120,7 +120,9 @@ def pearson_spearman(sample: duckdb.DuckDBPyRelation) -> pd.DataFrame:
 def _pearson_p(r: float, n: int) -> float:
     """Two-sided p-value of Pearson's r: its exact null distribution, beta(n/2 - 1, n/2 - 1) on (-1, 1)."""
     half = n / 2 - 1
-    return float(min(1.0, 2 * stats.beta(half, half, loc=-1, scale=2).sf(abs(r))))
+    # the distribution's own sf, not a frozen one, which builds its docstring: 0.34 ms against 0.03 ms a call,
+    # for ~100 pairs an extract
+    return float(min(1.0, 2 * stats.beta.sf(abs(r), half, half, loc=-1, scale=2)))
 
 
 def _spearman_p(rs: float, n: int) -> float:
