@@ -14,6 +14,7 @@ from metanprom.statistics.correlations import (
     feature_correlations,
     pearson_spearman,
     phik_bins,
+    phik_pairs,
 )
 from metanprom.warehouse import connect
 
@@ -121,6 +122,56 @@ def test_phik_bins_hold_equal_counts_on_a_heavy_tail_without_a_build() -> None:
 def test_pearson_and_spearman_are_scipys_without_a_build() -> None:
     """Heavy ties (flags, small integers), a third without a balance: every pair against scipy."""
     _all_pairs_match_scipy(_synthetic_customers())
+
+
+def _phik_frame(customers: pd.DataFrame) -> pd.DataFrame:
+    frame = customers[["age", "credit_score", "property_score", "balance", "product_count", "estimated_salary"]].copy()
+    for flag in ("has_credit_card", "is_active", "has_balance", "is_churned"):
+        frame[flag] = customers[flag].astype(int)
+    frame[["city_code", "gender"]] = customers[["city_code", "gender"]]
+    frame["balance"] = frame["balance"].fillna(NO_BALANCE)
+    return frame
+
+
+def _assert_phiks_own_matrices(frame: pd.DataFrame) -> int:
+    """phik_pairs against phik's own phik_matrix and significance_matrix on the same frame and bins (the library
+    counting its contingency tables itself): every pair, to the bit. Returns how many pairs had figures."""
+    import warnings
+
+    from phik import phik_matrix, significance_matrix
+
+    bins = phik_bins(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kwargs = {"interval_cols": list(PHIK_INTERVAL), "bins": bins, "verbose": False, "njobs": 1}
+        matrix = phik_matrix(frame.copy(), **kwargs)
+        significance = significance_matrix(frame.copy(), significance_method="asymptotic", **kwargs)
+    pairs = phik_pairs(frame.copy(), bins)
+    expected = [(a, b) for i, a in enumerate(matrix.columns) for b in matrix.columns[i + 1 :]]
+    assert list(zip(pairs["phik_feature_a"], pairs["phik_feature_b"], strict=True)) == expected
+    for row in pairs.to_dict("records"):
+        a, b = row["phik_feature_a"], row["phik_feature_b"]
+        np.testing.assert_equal(row["phik"], matrix.loc[a, b], err_msg=f"phik of {a}, {b}")
+        np.testing.assert_equal(row["phik_significance_z"], significance.loc[a, b], err_msg=f"significance {a}, {b}")
+    return int(pairs["phik"].notna().sum())
+
+
+def test_phik_pairs_are_phiks_own_matrices_without_a_build() -> None:
+    """Heavy ties, a third without a balance; missing genders, one city only among them (a pair's table then has
+    a city without a row); then a column with a single value, which phik drops."""
+    frame = _phik_frame(_synthetic_customers())
+    assert _assert_phiks_own_matrices(frame) == 66
+    frame.loc[:40, "gender"] = None
+    frame.loc[:9, "city_code"] = "KOS"
+    assert _assert_phiks_own_matrices(frame) == 66
+    frame["has_credit_card"] = 1
+    assert "has_credit_card" not in set(phik_pairs(frame.copy(), phik_bins(frame))["phik_feature_a"])
+    assert _assert_phiks_own_matrices(frame) == 55
+
+
+@pytest.mark.parametrize("extract", ["bank_scrooge", "bank_dataset"])
+def test_phik_pairs_are_phiks_own_matrices_on_the_shipped_sample(extract: str, shipped_warehouse) -> None:
+    assert _assert_phiks_own_matrices(_phik_frame(_customers(shipped_warehouse, extract))) > 50
 
 
 def test_phik_and_the_engines_figures_come_together_per_pair() -> None:

