@@ -114,31 +114,37 @@ def pearson_spearman(sample: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     columns = _encoded_sql(sample)
     names = list(columns)
     encoded = sample.query("s", "select " + ", ".join(f"{sql} as {name}" for name, sql in columns.items()) + " from s")
-    counts = encoded.aggregate(", ".join(f"count({name})" for name in names) + ", count(*)").fetchall()[0]
-    nullable = {name for name, n in zip(names, counts[:-1], strict=True) if n < counts[-1]}
+    counts = encoded.aggregate(
+        ", ".join(f"count({name}), count(distinct {name})" for name in names) + ", count(*)"
+    ).fetchall()[0]
+    nullable = {name for name, n in zip(names, counts[:-1:2], strict=True) if n < counts[-1]}
+    # a column of at most two values is its own rank: its average ranks are an increasing affine function of its
+    # values, and r does not change under one; the 0/1 flags and cities (8 of 14 columns) need no window
+    two_valued = {name for name, distinct in zip(names, counts[1:-1:2], strict=True) if distinct <= 2}
     pairs = list(itertools.combinations(names, 2))
-    # each column's average rank (ties share the mean of their ranks), within the customers kept
-    ranks = ", ".join(
-        f"rank() over (order by {name}) + (count(*) over (partition by {name}) - 1) / 2 as rank_{name}"
-        for name in names
-    )
     rows = []
     for subset in sorted({tuple(sorted(nullable & {a, b})) for a, b in pairs}):
         chosen = [(a, b) for a, b in pairs if tuple(sorted(nullable & {a, b})) == subset]
+        used = [name for name in names if any(name in pair for pair in chosen)]
+        # every column of a chosen pair has a value in every customer kept: a nullable one is in the subset
         kept = encoded.filter(" and ".join(f"{name} is not null" for name in subset) or "true")
-        aggregates = []
-        for a, b in chosen:
-            aggregates += [
-                f"regr_count({a}, {b})",
-                f"corr({a}, {b})",
-                f"corr(rank_{a}, rank_{b})",
-                f"min(case when {b} is not null then {a} end) < max(case when {b} is not null then {a} end)"
-                f" and min(case when {a} is not null then {b} end) < max(case when {a} is not null then {b} end)",
-            ]
-        result = kept.query("k", f"select {', '.join(aggregates)} from (select *, {ranks} from k)").fetchall()[0]
+        # each ranked column's average rank (ties share the mean of their ranks), within the customers kept
+        rank = {name: name if name in two_valued else f"rank_{name}" for name in used}
+        ranks = "".join(
+            f", rank() over (order by {name}) + (count(*) over (partition by {name}) - 1) / 2 as rank_{name}"
+            for name in used
+            if name not in two_valued
+        )
+        aggregates = [
+            "count(*)",
+            *(f"min({name}) < max({name})" for name in used),
+            *(f"corr({a}, {b}), corr({rank[a]}, {rank[b]})" for a, b in chosen),
+        ]
+        result = kept.query("k", f"select {', '.join(aggregates)} from (select *{ranks} from k)").fetchall()[0]
+        n, varies = result[0], dict(zip(used, result[1 : 1 + len(used)], strict=True))
         for index, (a, b) in enumerate(chosen):
-            n, pearson, spearman, varies = result[4 * index : 4 * index + 4]
-            if n < 3 or not varies:
+            pearson, spearman = result[1 + len(used) + 2 * index : 3 + len(used) + 2 * index]
+            if n < 3 or not (varies[a] and varies[b]):
                 continue
             pearson, spearman = (float(np.clip(r, -1.0, 1.0)) for r in (pearson, spearman))
             rows.append(
