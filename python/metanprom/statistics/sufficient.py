@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 import duckdb
 import numpy as np
@@ -231,7 +232,9 @@ class TwoGroups:
     def _sql(self, query: str) -> duckdb.DuckDBPyRelation:
         return self.relation.query("g", query)
 
-    @property
+    # the two below are kept: asking a relation of DuckDB 2.0 for an attribute or its types binds it again (about
+    # a millisecond each; hundreds of times in a build of hypothesis_results, at any size)
+    @cached_property
     def _dialect(self) -> str:
         """The engine's SQL where it differs from DuckDB's: `spark` for the Python step's Spark relations."""
         return getattr(self.relation, "dialect", "duckdb")
@@ -241,7 +244,7 @@ class TwoGroups:
         """An integer type wider than 64 bits, for twice a rank sum."""
         return "decimal(38, 0)" if self._dialect == "spark" else "hugeint"
 
-    @property
+    @cached_property
     def is_categorical(self) -> bool:
         return self.relation.types[self.relation.columns.index("y")] == duckdb.sqltype("varchar")
 
