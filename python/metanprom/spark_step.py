@@ -103,8 +103,8 @@ class ThriftSql:
 
 class SqlRelation:
     """A relation on Spark with the part of DuckDB's relational API the statistics use (`filter`, `project`,
-    `query`, `set_alias`, `materialize`, `fetchall`, `fetchnumpy`, `types`): each call composes SQL, which Spark
-    runs through the step's connection (`SparkSql`: the session dbt runs in, or a Thrift server). So the
+    `aggregate`, `query`, `set_alias`, `materialize`, `fetchall`, `fetchnumpy`, `types`): each call composes SQL,
+    which Spark runs through the step's connection (`SparkSql`: the session dbt runs in, or a Thrift server). So the
     statistics that the DuckDB build computes in DuckDB are computed by Spark, where the customers are, with
     the same code; `dialect` tells that code where Spark's SQL differs (quantiles, wide integers)."""
 
@@ -126,6 +126,10 @@ class SqlRelation:
         return self._derived(f"select * from ({self.text}) as {self.alias} where {condition}")
 
     def project(self, expressions: str) -> SqlRelation:
+        return self._derived(f"select {expressions} from ({self.text}) as {self.alias}")
+
+    def aggregate(self, expressions: str) -> SqlRelation:
+        """One row of aggregate `expressions` over the whole relation (DuckDB's `aggregate` without groups)."""
         return self._derived(f"select {expressions} from ({self.text}) as {self.alias}")
 
     def distinct(self) -> SqlRelation:
