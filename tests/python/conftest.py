@@ -9,6 +9,7 @@ fails if either folder of the project changed.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,4 +81,5 @@ def _project_outputs_untouched() -> Iterator[None]:
     yield
     after = _listing(PROTECTED)
     changed = sorted(set(before.items()) ^ set(after.items()))
+    shutil.rmtree(_SCRATCH, ignore_errors=True)  # the session's own output and warehouse folder
     assert not changed, f"tests wrote into the project's own output/ or warehouse/: {changed[:5]}"
