@@ -157,12 +157,20 @@ def test_failed_build_leaves_the_previous_warehouse_as_it_was(shipped_warehouse:
 def test_a_failed_raw_gate_stops_the_run_before_dbt(
     shipped_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The raw gate runs first: its failure means dbt never starts and nothing is replaced."""
+    """The raw gate decides before dbt builds: its failure means dbt runs nothing but its parse of the project (which
+    opens no database, while the gate runs in its own process), no file is started, nothing is replaced."""
+    from dbt.cli.main import dbtRunner
 
-    def dbt_must_not_run(*args: object, **kwargs: object) -> None:
-        raise AssertionError("dbt started although the raw gate failed")
+    invoked: list[str] = []
+    invoke = dbtRunner.invoke
 
-    monkeypatch.setattr(pipeline, "run_dbt", dbt_must_not_run)
+    def only_a_parse(runner: dbtRunner, args: list[str], **kwargs: object):
+        invoked.append(args[0])
+        if args[0] != "parse":
+            raise AssertionError(f"dbt {args[0]} started although the raw gate failed")
+        return invoke(runner, args, **kwargs)
+
+    monkeypatch.setattr(dbtRunner, "invoke", only_a_parse)
     target = tmp_path / "w.duckdb"
     target.write_bytes(shipped_warehouse.read_bytes())
     before = hashlib.sha256(target.read_bytes()).hexdigest()
@@ -175,6 +183,7 @@ def test_a_failed_raw_gate_stops_the_run_before_dbt(
     bad.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
     with pytest.raises(pipeline.QualityGateError, match="balance"):
         pipeline.build({"bank_scrooge": bad}, target, log=lambda _: None)
+    assert invoked == ["parse"]
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
     assert not list(tmp_path.glob("metanprom_building_*")), "no new file was started"
 

@@ -426,8 +426,9 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         lines.append(f"| {node} | {seconds:.1f} |")
     lines += [
         "",
-        "The raw Great Expectations gate runs before `dbt build` (`· run: quality gates: raw`);",
-        "`stg_quality__raw_checks` only reads its results.",
+        "The raw Great Expectations gate (`· run: quality gates: raw`) runs in a process of its own while dbt",
+        "loads and parses the project (`· run: dbt parse, beside the raw gate`, counted in `· run: dbt build`);",
+        "dbt builds once it passed, and `stg_quality__raw_checks` only reads its results.",
     ]
     return "\n".join(lines) + "\n"
 
