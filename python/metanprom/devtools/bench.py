@@ -427,7 +427,7 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     lines += [
         "",
         "The raw Great Expectations gate (`· run: quality gates: raw`) runs in a process of its own while dbt",
-        "loads and parses the project (`· run: dbt parse, beside the raw gate`, counted in `· run: dbt build`);",
+        "loads and parses the project (that parse is counted in `· run: dbt build`);",
         "dbt builds once it passed, and `stg_quality__raw_checks` only reads its results.",
     ]
     return "\n".join(lines) + "\n"

@@ -29,10 +29,10 @@ from metanprom.clock import cpu_seconds
 @dataclass(frozen=True)
 class GateOutcome:
     """A gate's result and the gate process's CPU seconds for it (the first includes loading Great
-    Expectations)."""
+    Expectations); None where the gate ran in the run's own process (on Spark), whose steps are timed there."""
 
     value: Any
-    cpu_seconds: float
+    cpu_seconds: float | None
 
 
 _CONTEXT = None
