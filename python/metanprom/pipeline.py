@@ -357,8 +357,8 @@ def build(
                 log("checking the public marts (Great Expectations) ...")
                 outcome = gates.check_marts(building, raw_rows).result()
                 mart_results, mart_cpu = outcome.value, outcome.cpu_seconds
-        # Gate 2: Great Expectations on the public marts, where they were built, before the new warehouse
-        # replaces the old.
+        # Gate 2 (run on either route above): Great Expectations on the public marts, where they were built,
+        # before the new warehouse replaces the old.
         result.quality += mart_results
         result.record("quality gates: marts", watch)
         if mart_cpu is not None:
