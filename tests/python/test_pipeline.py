@@ -241,7 +241,9 @@ def test_dbt_reuses_its_parse_whatever_the_warehouse_or_memory_limit(tmp_path: P
         "    os.environ['METANPROM_DUCKDB_MEMORY_LIMIT'] = limit\n"
         "    pipeline.run_dbt(['compile', '--select', 'analysis_bands'], Path(warehouse))\n"
     )
+    # dbt reports its partial parsing in debug events: the project's file log is at info (dbt_project.yml)
     env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(tmp_path / "target")}
+    env["DBT_LOG_LEVEL_FILE"] = "debug"
     warehouses = [tmp_path / "one" / "a.duckdb", tmp_path / "two #2" / "b.duckdb", tmp_path / "three" / "c.duckdb"]
     limits = ["", "", "2GB"]
     arguments = [str(part) for pair in zip(warehouses, limits, strict=True) for part in pair]
@@ -274,7 +276,13 @@ def test_a_new_extract_path_re_parses_nothing_and_is_read(tmp_path: Path) -> Non
         " warehouse, env=env)\n"
     )
     target = tmp_path / "target"
-    env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(target)}
+    # dbt reports its partial parsing in debug events: the project's file log is at info (dbt_project.yml)
+    env = {
+        **os.environ,
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_TARGET_PATH": str(target),
+        "DBT_LOG_LEVEL_FILE": "debug",
+    }
     shipped = (PROJECT_DIR / "seeds" / "bank_scrooge.csv").read_bytes()  # the generator's rows, not a customer's
     runs = []
     for index, limit in enumerate(["", "2GB"]):
@@ -298,6 +306,37 @@ def test_a_new_extract_path_re_parses_nothing_and_is_read(tmp_path: Path) -> Non
         sql = (compiled / model).read_text(encoding="utf-8")
         assert str(tmp_path / "extract_1.csv") in sql, model
         assert str(tmp_path / "extract_0.csv") not in sql, model
+
+
+def test_dbts_file_log_is_at_info_unless_debug_is_asked_for(tmp_path: Path) -> None:
+    """The project's flags put logs/dbt.log at info (its debug events, every query's text, cost ~1 s of a
+    10,000-row build); DBT_LOG_LEVEL_FILE=debug brings them back."""
+    program = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from metanprom import pipeline\n"
+        "for level in ('', 'debug'):\n"
+        "    if level:\n"
+        "        os.environ['DBT_LOG_LEVEL_FILE'] = level\n"
+        "    pipeline.run_dbt(['compile', '--select', 'analysis_bands'], Path(sys.argv[1]))\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "DBT_LOG_LEVEL_FILE"}
+    env.update(DBT_LOG_PATH=str(tmp_path / "logs"), DBT_TARGET_PATH=str(tmp_path / "target"))
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(tmp_path / "w.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8").split("Running with dbt")[1:]
+    assert len(runs) == 2
+    levels = [
+        {line.split("]", 1)[0].rsplit("[", 1)[-1].strip() for line in run.splitlines() if " [" in line} for run in runs
+    ]
+    assert "info" in levels[0] and "debug" not in levels[0], levels[0]
+    assert "debug" in levels[1], levels[1]
 
 
 def test_dbt_builds_within_the_memory_limit_of_the_environment(tmp_path: Path) -> None:
