@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import shutil
 import sys
@@ -387,7 +388,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Python's cyclic garbage collector scans its youngest objects after every 700 net allocations (its default), and
+#: the older generations every 10 and 100 of those scans. Loading the libraries and running dbt allocate millions of
+#: objects that live for the whole command, so a 10,000-row `metanprom run` made about 2,400 collections: 2.2 s
+#: holding the interpreter's lock, which dbt's threads share. Every 10,000 allocations: about 200, 0.8 s.
+GC_YOUNG_THRESHOLD = 10_000
+
+
 def main(argv: list[str] | None = None) -> int:
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
