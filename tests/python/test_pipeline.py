@@ -197,11 +197,23 @@ def test_compiling_a_sql_model_loads_no_statistics_library(tmp_path: Path) -> No
         "pipeline.run_dbt(['compile', '--select', 'customers'], Path(sys.argv[1]))\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'sklearn', 'statsmodels', 'phik'}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program, str(tmp_path / "w.duckdb")], capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = _run_program(program, tmp_path / "w.duckdb", tmp_path=tmp_path)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _run_program(program: str, *args: str | Path, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`program` (Python source) in a new interpreter with `args`, dbt's log and target folders under `tmp_path`
+    and `env` on top of this environment; it must exit with status 0."""
+    environment = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(tmp_path / "target")}
+    done = subprocess.run(
+        [sys.executable, "-c", program, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**environment, **env},
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    return done
 
 
 def test_a_python_model_on_duckdb_leaves_no_leak_report_at_exit(tmp_path: Path) -> None:
@@ -216,15 +228,7 @@ def test_a_python_model_on_duckdb_leaves_no_leak_report_at_exit(tmp_path: Path) 
         "pipeline.run_dbt(['build', *models], Path(sys.argv[1]))\n"
         "print('dbt-spark imported:', 'dbt.adapters.spark' in sys.modules)\n"
     )
-    env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(tmp_path / "target")}
-    done = subprocess.run(
-        [sys.executable, "-c", program, str(tmp_path / "w.duckdb")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = _run_program(program, tmp_path / "w.duckdb", tmp_path=tmp_path)
     assert "dbt-spark imported: False" in done.stdout
     assert "nanobind" not in done.stdout + done.stderr, done.stderr[-3000:]
 
@@ -241,16 +245,11 @@ def test_dbt_reuses_its_parse_whatever_the_warehouse_or_memory_limit(tmp_path: P
         "    os.environ['METANPROM_DUCKDB_MEMORY_LIMIT'] = limit\n"
         "    pipeline.run_dbt(['compile', '--select', 'analysis_bands'], Path(warehouse))\n"
     )
-    # dbt reports its partial parsing in debug events: the project's file log is at info (dbt_project.yml)
-    env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(tmp_path / "target")}
-    env["DBT_LOG_LEVEL_FILE"] = "debug"
     warehouses = [tmp_path / "one" / "a.duckdb", tmp_path / "two #2" / "b.duckdb", tmp_path / "three" / "c.duckdb"]
     limits = ["", "", "2GB"]
     arguments = [str(part) for pair in zip(warehouses, limits, strict=True) for part in pair]
-    done = subprocess.run(
-        [sys.executable, "-c", program, *arguments], capture_output=True, text=True, timeout=300, env=env
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    # dbt reports its partial parsing in debug events: the project's file log is at info (dbt_project.yml)
+    _run_program(program, *arguments, tmp_path=tmp_path, DBT_LOG_LEVEL_FILE="debug")
     runs = (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8").split("Running with dbt")[1:]
     assert len(runs) == 3
     assert "Unable to do partial parsing because saved manifest not found" in runs[0]
@@ -276,27 +275,14 @@ def test_a_new_extract_path_re_parses_nothing_and_is_read(tmp_path: Path) -> Non
         " warehouse, env=env)\n"
     )
     target = tmp_path / "target"
-    # dbt reports its partial parsing in debug events: the project's file log is at info (dbt_project.yml)
-    env = {
-        **os.environ,
-        "DBT_LOG_PATH": str(tmp_path / "logs"),
-        "DBT_TARGET_PATH": str(target),
-        "DBT_LOG_LEVEL_FILE": "debug",
-    }
     shipped = (PROJECT_DIR / "seeds" / "bank_scrooge.csv").read_bytes()  # the generator's rows, not a customer's
     runs = []
     for index, limit in enumerate(["", "2GB"]):
         extract = tmp_path / f"extract_{index}.csv"
         extract.write_bytes(shipped)
         runs += [str(extract), str(tmp_path / f"raw_checks_{index}.json"), limit]
-    done = subprocess.run(
-        [sys.executable, "-c", program, str(tmp_path / "w.duckdb"), *runs],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    # dbt reports its partial parsing in debug events: the project's file log is at info (dbt_project.yml)
+    _run_program(program, tmp_path / "w.duckdb", *runs, tmp_path=tmp_path, DBT_LOG_LEVEL_FILE="debug")
     logs = (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8").split("Running with dbt")[1:]
     assert len(logs) == 2
     assert "Nothing changed, skipping partial parsing" in logs[1], logs[1][:3000]
@@ -315,21 +301,13 @@ def test_dbts_file_log_is_at_info_unless_debug_is_asked_for(tmp_path: Path) -> N
         "import os, sys\n"
         "from pathlib import Path\n"
         "from metanprom import pipeline\n"
+        "os.environ.pop('DBT_LOG_LEVEL_FILE', None)\n"
         "for level in ('', 'debug'):\n"
         "    if level:\n"
         "        os.environ['DBT_LOG_LEVEL_FILE'] = level\n"
         "    pipeline.run_dbt(['compile', '--select', 'analysis_bands'], Path(sys.argv[1]))\n"
     )
-    env = {key: value for key, value in os.environ.items() if key != "DBT_LOG_LEVEL_FILE"}
-    env.update(DBT_LOG_PATH=str(tmp_path / "logs"), DBT_TARGET_PATH=str(tmp_path / "target"))
-    done = subprocess.run(
-        [sys.executable, "-c", program, str(tmp_path / "w.duckdb")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    _run_program(program, tmp_path / "w.duckdb", tmp_path=tmp_path)
     runs = (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8").split("Running with dbt")[1:]
     assert len(runs) == 2
     levels = [
@@ -355,17 +333,11 @@ def test_dbt_builds_within_the_memory_limit_of_the_environment(tmp_path: Path) -
         "pipeline._close_dbt_duckdb = record_then_close\n"
         "pipeline.run_dbt(['run', '--select', 'analysis_bands'], Path(sys.argv[1]))\n"
     )
-    env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(tmp_path / "target")}
     recorded = {}
     for limit in ("321MB", ""):
-        done = subprocess.run(
-            [sys.executable, "-c", program, str(tmp_path / f"w{limit}.duckdb")],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**env, "METANPROM_DUCKDB_MEMORY_LIMIT": limit},
+        done = _run_program(
+            program, tmp_path / f"w{limit}.duckdb", tmp_path=tmp_path, METANPROM_DUCKDB_MEMORY_LIMIT=limit
         )
-        assert done.returncode == 0, done.stderr[-2000:]
         recorded[limit] = [line for line in done.stdout.splitlines() if line.startswith("limit: ")]
     default = duckdb.connect().execute("select current_setting('memory_limit')").fetchone()[0]
     assert recorded == {"321MB": ["limit: 306.1 MiB"], "": [f"limit: {default}"]}
@@ -381,12 +353,8 @@ def test_dbt_opens_an_existing_warehouse_again(tmp_path: Path) -> None:
         "for _ in range(2):\n"
         "    pipeline.run_dbt(['seed', '--select', 'city_names'], Path(sys.argv[1]))\n"
     )
-    env = {**os.environ, "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_TARGET_PATH": str(tmp_path / "target")}
     warehouse = tmp_path / "w.duckdb"
-    done = subprocess.run(
-        [sys.executable, "-c", program, str(warehouse)], capture_output=True, text=True, timeout=300, env=env
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    _run_program(program, warehouse, tmp_path=tmp_path)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.city_names").fetchone()[0] > 0
     assert not list(tmp_path.glob(".metanprom-dbt-*"))
