@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from metanprom.statistics.frames import SAMPLE_ORDER_SQL
-from metanprom.statistics.sufficient import TwoGroups
+from metanprom.statistics.sufficient import SharedCounts, TwoGroups
 from metanprom.statistics.two_groups import chi_square, mann_whitney, welch
 
 
@@ -156,11 +156,22 @@ def _customers(con, **columns: np.ndarray):
     return con.from_df(frame).project(f"*, {SAMPLE_ORDER_SQL} as sample_order")
 
 
-def test_pairs_on_one_measure_share_one_count_and_keep_their_own_figures() -> None:
+@pytest.mark.parametrize("route", ["duckdb", "sql window"])
+def test_pairs_on_one_measure_share_one_count_and_keep_their_own_figures(route: str, monkeypatch) -> None:
     """Two pairs of groups on one measure: pair 0 holds only the values 0 and 1, pair 1 ties and values between
     them, so the shared counts hold values each pair lacks. Each pair's figures are scipy's and numpy's on its
-    own raw values, and the customers in both groups of a pair are counted."""
+    own raw values, and the customers in both groups of a pair are counted. On both routes of the kept counts:
+    DuckDB's (running counts summed on its ordered aggregate) and the SQL window another engine (Spark) runs."""
     import duckdb
+
+    if route == "sql window":
+        original = SharedCounts.__init__
+
+        def without_duckdb(self, rows, pairs) -> None:
+            original(self, rows, pairs)
+            self._duckdb = None
+
+        monkeypatch.setattr(SharedCounts, "__init__", without_duckdb)
 
     rng = np.random.default_rng(12)
     n = 4_000
@@ -170,6 +181,7 @@ def test_pairs_on_one_measure_share_one_count_and_keep_their_own_figures() -> No
     customers = _customers(con, grp=group, y=y)
     pairs = [("grp = 0", "grp = 1"), ("grp = 2", "grp = 3 or y > 2.5")]
     binary, continuous = TwoGroups.from_customers(customers, "bank_scrooge", "y", pairs)
+    assert (binary._shared._duckdb is not None) == (route == "duckdb")  # the route asked for is the one taken
 
     a, b = y[group == 0], y[group == 1]
     assert binary.summary() == {
@@ -223,3 +235,17 @@ def test_a_pairs_crosstab_has_only_its_own_categories() -> None:
         assert (result["statistic"], result["p_value"]) == pytest.approx(
             (reference.statistic, reference.pvalue), rel=1e-9
         )
+
+
+def test_running_counts_carry_across_the_batches_duckdb_hands_over() -> None:
+    """1.5 million distinct values: DuckDB hands the ordered counts over in batches of about a million rows
+    (Arrow chunks), and each group's running count must carry on from one batch to the next. The rank sum and
+    the quantiles, which read the running counts, are scipy's and numpy's."""
+    rng = np.random.default_rng(21)
+    a, b = rng.normal(0, 1, 700_000), rng.normal(0.01, 1, 800_000)
+    groups = TwoGroups.from_arrays(a, b)
+    assert mann_whitney(groups.rank_sums(), "two-sided") == pytest.approx(
+        tuple(stats.mannwhitneyu(a, b, method="asymptotic")), rel=1e-9
+    )
+    for group, values in ((True, a), (False, b)):
+        assert groups.quantiles()[group] == pytest.approx(tuple(np.quantile(values, [0.01, 0.5, 0.99])), rel=1e-12)

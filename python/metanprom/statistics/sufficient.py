@@ -7,7 +7,9 @@ aggregate counts each distinct value of the measure in group a and in group
 b, for every pair of groups compared on that measure in that extract
 (`SharedCounts`: salary by products and salary by churn share one read and
 one sort), with each group's running count in the order of the values; it
-is kept (how many customers are in both groups is one count beside it).
+is kept (how many customers are in both groups is one count beside it). On
+DuckDB the running counts are cumulative sums over the ordered aggregate,
+fetched as Arrow; another engine (Spark) computes them with a window.
 Everything else comes from that table, which has as
 many rows as the measure has distinct values (a few dozen for an age or a
 score, at most one per customer for money):
@@ -42,6 +44,7 @@ from functools import cached_property
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from metanprom.sqltext import md5_cut_off, sql_string
 from metanprom.statistics.frames import SAMPLE_ORDER, SAMPLE_ORDER_SQL
@@ -112,14 +115,19 @@ class SharedCounts:
     b (b{i} and not a{i}), and one sort of the values adds each group's running count (values up to and
     including this one); the result is kept, and every pair reads its own columns from it (`counts`). So the
     hypotheses on one measure of one extract share one read of the customers and, for money, one sort of
-    millions of distinct values. How many customers are in both groups of a pair is one more aggregate over the
-    rows (`overlaps`), not a column of the kept table."""
+    millions of distinct values. How many customers are in both groups of a pair (`overlaps`) is counted by the
+    same aggregate on DuckDB, and by one more aggregate over the rows on another engine; it is not a column of
+    the kept table."""
 
     def __init__(self, rows: duckdb.DuckDBPyRelation, pairs: int) -> None:
         self.rows = rows
         self.pairs = pairs
         self._kept: duckdb.DuckDBPyRelation | None = None
         self._overlaps: list[int] | None = None
+        # the DuckDB connection of a DuckDB relation (DuckDB 2.0's relation keeps it as `_con`); None on another
+        # engine (Spark), whose kept table comes from a window in SQL
+        connection = getattr(rows, "_con", None)
+        self._duckdb = connection if isinstance(connection, duckdb.DuckDBPyConnection) else None
 
     def _table(self) -> duckdb.DuckDBPyRelation:
         if self._kept is None:
@@ -127,21 +135,41 @@ class SharedCounts:
                 f"count(*) filter (where a{i}) as t_a{i}, count(*) filter (where b{i} and not a{i}) as t_b{i}"
                 for i in range(self.pairs)
             )
-            # a running count is at most the rows': bigint, as the counts are (a sum's own type is wider)
-            running = ", ".join(
-                f"cast(sum(t_a{i}) over running as bigint) as cum_a{i},"
-                f" cast(sum(t_b{i}) over running as bigint) as cum_b{i}"
-                for i in range(self.pairs)
-            )
-            self._kept = self.rows.query(
-                "g",
-                f"with v as (select y, {counts} from g group by y) select v.*, {running} from v"
-                " window running as (order by y rows between unbounded preceding and current row)",
-            ).materialize()
+            if self._duckdb is not None:
+                self._kept = self._ordered_on_duckdb(self._duckdb, counts)
+            else:
+                # a running count is at most the rows': bigint, as the counts are (a sum's own type is wider)
+                running = ", ".join(
+                    f"cast(sum(t_a{i}) over running as bigint) as cum_a{i},"
+                    f" cast(sum(t_b{i}) over running as bigint) as cum_b{i}"
+                    for i in range(self.pairs)
+                )
+                self._kept = self.rows.query(
+                    "g",
+                    f"with v as (select y, {counts} from g group by y) select v.*, {running} from v"
+                    " window running as (order by y rows between unbounded preceding and current row)",
+                ).materialize()
         return self._kept
+
+    def _ordered_on_duckdb(self, connection: duckdb.DuckDBPyConnection, counts: str) -> duckdb.DuckDBPyRelation:
+        """The kept table on DuckDB: its aggregate, ordered by the values, fetched as Arrow, where a cumulative sum
+        adds each running count; kept as a relation over that Arrow table. DuckDB's window computes the same
+        running counts several times slower (a segment tree per count: for a money measure's 8 million
+        distinct values, 2.8-3.5 s against 1.9 s for the whole table). The overlaps are counted by the same
+        aggregate and summed here, so they need no read of their own."""
+        both = ", ".join(f"count(*) filter (where a{i} and b{i}) as t_ab{i}" for i in range(self.pairs))
+        table = self.rows.query("g", f"select y, {counts}, {both} from g group by y order by y").to_arrow_table()
+        self._overlaps = [int(pc.sum(table[f"t_ab{i}"]).as_py() or 0) for i in range(self.pairs)]
+        table = table.drop_columns([f"t_ab{i}" for i in range(self.pairs)])
+        for i in range(self.pairs):
+            for letter in "ab":
+                table = table.append_column(f"cum_{letter}{i}", pc.cumulative_sum(table[f"t_{letter}{i}"]))
+        return connection.from_arrow(table)
 
     def overlaps(self) -> list[int]:
         """How many customers are in both groups, for each pair."""
+        if self._overlaps is None and self._duckdb is not None:
+            self._table()  # its aggregate counts them
         if self._overlaps is None:
             both = ", ".join(f"count(*) filter (where a{i} and b{i})" for i in range(self.pairs))
             self._overlaps = [int(n) for n in self.rows.aggregate(both).fetchall()[0]]
