@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from metanprom.statistics.frames import SAMPLE_ORDER_SQL
-from metanprom.statistics.sufficient import SharedCounts, TwoGroups
+from metanprom.statistics.sufficient import RankSums, SharedCounts, TwoGroups
 from metanprom.statistics.two_groups import chi_square, mann_whitney, welch
 
 
@@ -249,3 +249,14 @@ def test_running_counts_carry_across_the_batches_duckdb_hands_over() -> None:
     )
     for group, values in ((True, a), (False, b)):
         assert groups.quantiles()[group] == pytest.approx(tuple(np.quantile(values, [0.01, 0.5, 0.99])), rel=1e-12)
+
+
+def test_groups_without_a_value_count_nothing() -> None:
+    """No customer with a value in either group (an extract without the measure): sizes, overlap and rank sums
+    are 0, the means missing, and no quantile is read."""
+    groups = TwoGroups.from_arrays(np.array([], dtype=float), np.array([], dtype=float))
+    summary = groups.summary()
+    assert (summary["n_a"], summary["n_b"], summary["overlap"]) == (0, 0, 0)
+    assert np.isnan(summary["mean_a"]) and np.isnan(summary["mean_b"])
+    assert groups.rank_sums() == RankSums(0, 0, 0.0, 0.0)
+    assert groups.quantiles() == {}
