@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html.parser
+import json
 import os
 import re
 import shutil
@@ -111,6 +112,14 @@ def test_pseudonymised_exports_hide_ids_consistently(shipped_warehouse: Path, tm
         f"select distinct customer_key from '{tmp_path / 'a/parquet/customer_segments.parquet'}'"
     ).fetchall()
     assert {r[0] for r in seg} <= {r[1] for r in a}, "joins across marts still work"
+    # the DuckDB file's memberships are a view of its pseudonymised customers: the Parquet file's pseudonyms
+    with duckdb.connect(str(tmp_path / "a/duckdb" / export_module.DUCKDB_FILE), read_only=True) as con:
+        assert json.loads((tmp_path / "a/export.json").read_text())["duckdb_views"] == ["customer_segments"]
+        query = "select customer_key, scheme, segment_id from {} order by all"
+        parquet = f"read_parquet('{tmp_path / 'a/parquet/customer_segments.parquet'}')"
+        assert (
+            con.execute(query.format("customer_segments")).fetchall() == con.execute(query.format(parquet)).fetchall()
+        )
 
 
 def test_an_interrupted_export_leaves_the_previous_files_as_they_were(shipped_warehouse: Path, tmp_path: Path) -> None:

@@ -310,3 +310,59 @@ def test_an_unknown_or_empty_format_is_refused_and_the_exports_stay(tmp_path: Pa
     assert named in str(error.value)
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "w.duckdb"], "no half-written folder beside them"
+
+
+def _rows(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple]:
+    return sorted(con.execute(f"select * from {relation}").fetchall(), key=repr)
+
+
+def _duckdb_file_against_parquet(out: Path, mart: str) -> str:
+    """The mart's kind in the DuckDB file ('BASE TABLE' or 'VIEW'), once its rows are found equal to its Parquet
+    file's (a customer-level mart's rows come in no particular order: compared sorted)."""
+    parquet = out / "parquet" / f"{mart}.parquet"
+    with duckdb.connect(str(out / "duckdb" / export_module.DUCKDB_FILE), read_only=True) as con:
+        assert _rows(con, mart) == _rows(con, f"read_parquet('{parquet}')"), mart
+        return con.execute("select table_type from information_schema.tables where table_name = ?", [mart]).fetchone()[
+            0
+        ]
+
+
+def test_the_duckdb_files_segment_memberships_are_the_warehouses_view_with_the_parquet_rows(exported: Path) -> None:
+    assert json.loads((exported / "export.json").read_text())["duckdb_views"] == ["customer_segments"]
+    assert _duckdb_file_against_parquet(exported, "customer_segments") == "VIEW"
+    assert _duckdb_file_against_parquet(exported, "customers") == "BASE TABLE", "its warehouse view reads a model"
+    dictionary = (exported / "data_dictionary.md").read_text(encoding="utf-8")
+    assert "**In the DuckDB file**: a view" in dictionary.split("## customer_segments")[1].split("## ")[0]
+    assert "**In the DuckDB file**" not in dictionary.split("## customer_segments")[0]
+
+
+def test_memberships_exported_without_the_customers_they_read_are_a_table(shipped_warehouse: Path, tmp_path: Path):
+    out = tmp_path / "exports"
+    export(shipped_warehouse, out, marts=("customer_segments",), log=lambda _: None, formats="duckdb,parquet")
+    assert json.loads((out / "export.json").read_text())["duckdb_views"] == []
+    assert _duckdb_file_against_parquet(out, "customer_segments") == "BASE TABLE"
+
+
+def test_a_view_of_views_binds_in_export_order_and_one_unlike_its_parquet_file_is_a_table(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """`late` reads `early`, a view of `base`, which is not exported: `early` is loaded as a table, `late` is
+    then a view of it. `extra` binds in the file but gives a column the export leaves out (an internal one), so
+    the file holds the Parquet file's rows as a table."""
+    monkeypatch.setattr(export_module, "INTERNAL_COLUMNS", ("sample_order", "internal"))
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table base as select range as k, range % 3 as g from range(7)")
+        con.execute("create view early as select k, g from base where k > 1")
+        con.execute("create view late as select g, count(*) as n from early group by g")
+        con.execute("create view extra as select k, 1 as internal from early")
+    out = tmp_path / "out"
+    export(warehouse, out, marts=("early", "late", "extra"), log=lambda _: None, formats="duckdb,parquet")
+    assert json.loads((out / "export.json").read_text())["duckdb_views"] == ["late"]
+    assert [_duckdb_file_against_parquet(out, m) for m in ("early", "late", "extra")] == [
+        "BASE TABLE",
+        "VIEW",
+        "BASE TABLE",
+    ]
+    with duckdb.connect(str(out / "duckdb" / export_module.DUCKDB_FILE), read_only=True) as con:
+        assert _rows(con, "late") == [(0, 2), (1, 1), (2, 2)]

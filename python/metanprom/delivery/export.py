@@ -6,7 +6,9 @@ Layout under the output directory (default output/exports):
     parquet/<mart>.parquet
     duckdb/metanprom_marts.duckdb
                               every mart as a table, in a storage format DuckDB's 1.x
-                              drivers read (Tableau's JDBC route; see DUCKDB_STORAGE_ENV)
+                              drivers read (Tableau's JDBC route; see DUCKDB_STORAGE_ENV);
+                              a mart the warehouse holds as a view of other exported
+                              marts (customer_segments) is that view there too
     csv/<mart>.csv            UTF-8 with a byte-order mark, `;`-separated, decimal commas:
                               what Excel in a Russian locale opens directly, Cyrillic intact;
                               only marts that fit on one Excel sheet (see CSV_FORMATS)
@@ -277,11 +279,23 @@ def _honour_umask(root: Path) -> None:
         path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
 
 
-def _write_duckdb(parquet_files: dict[str, Path], target: Path, storage: str) -> None:
+def _write_duckdb(
+    parquet_files: dict[str, Path], target: Path, storage: str, views: dict[str, str] | None = None
+) -> list[str]:
     """Every mart as a table of a DuckDB file in `storage` format (what DuckDB's 1.x drivers read), loaded
-    from the Parquet files just written (the exported rows, pseudonymised where asked, types kept)."""
+    from the Parquet files just written (the exported rows, pseudonymised where asked, types kept).
+
+    A mart the warehouse holds as a view (`views`: its name and `create view` statement) becomes the same view
+    here, over the file's own tables, when it binds to them and gives the Parquet file's columns and types:
+    customer_segments, 30 million rows at 10 million customers, costs no storage and about 10 s less to write,
+    and reads as fast as the warehouse's view (Tableau lists views beside tables). Its rows are the Parquet
+    file's: the view reads the exported `customers`, pseudonymised with the same keyed hash where asked. A view
+    that does not bind here (what it reads is not exported, or not under that shape) is loaded as a table.
+    Returns the marts written as views."""
     if not storage.startswith("v") or not all(part.isdigit() for part in storage[1:].split(".")):
         raise ExportError(f"{DUCKDB_STORAGE_ENV}={storage!r}: expected a DuckDB release such as v1.0.0")
+    views = {mart: sql for mart, sql in (views or {}).items() if mart in parquet_files}
+    as_views: list[str] = []
     con = duckdb.connect()
     try:
         limit_duckdb_memory(con)
@@ -294,11 +308,45 @@ def _write_duckdb(parquet_files: dict[str, Path], target: Path, storage: str) ->
             raise ExportError(
                 f"{DUCKDB_STORAGE_ENV}={storage!r}: DuckDB cannot write that version ({error})"
             ) from error
+        load = "create table tableau_copy.main.{} as select * from read_parquet(?)"
         for mart, parquet in parquet_files.items():
-            con.execute(f"create table tableau_copy.main.{mart} as select * from read_parquet(?)", [str(parquet)])
+            if mart not in views:
+                con.execute(load.format(mart), [str(parquet)])
+        # a view may read another mart, itself a view in the warehouse (customer_segments reads customers, a
+        # view of a table not exported): each round creates the views whose relations are there; when none
+        # binds, the first left in the export's order is loaded as a table, and the others are tried again
+        pending = list(views)
+        while pending:
+            bound = [mart for mart in pending if _create_view(con, mart, views[mart], parquet_files[mart])]
+            as_views += bound
+            pending = [mart for mart in pending if mart not in bound]
+            if pending and not bound:
+                con.execute(load.format(pending[0]), [str(parquet_files[pending[0]])])
+                pending = pending[1:]
         con.execute("detach tableau_copy")
     finally:
         con.close()
+    return as_views
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, mart: str, sql: str, parquet: Path) -> bool:
+    """Whether the warehouse's view `mart` (its `create view` statement, which names its relations without a
+    database) was created in the DuckDB file with exactly the columns and types of the mart's Parquet file; if
+    it does not bind there, or gives other columns, nothing is left of it."""
+    con.execute("use tableau_copy")
+    try:
+        con.execute(sql)
+    except duckdb.Error:
+        return False
+    finally:
+        con.execute("use memory")
+    described = "select column_name, column_type from (describe {})"
+    here = con.execute(described.format(f"tableau_copy.main.{mart}")).fetchall()
+    exported = con.execute(described.format(f"select * from read_parquet({sql_string(parquet)})")).fetchall()
+    if here != exported:
+        con.execute(f"drop view tableau_copy.main.{mart}")
+        return False
+    return True
 
 
 def _write_dictionary(
@@ -308,6 +356,7 @@ def _write_dictionary(
     csv_rows: dict[str, object],
     counts: dict[str, int],
     formats: tuple[str, ...] = EXPORT_FORMATS,
+    duckdb_views: tuple[str, ...] | list[str] = (),
 ) -> None:
     with open(staging / "data_dictionary.csv", "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["mart", "mart_description", "column", "description", "csv_format"])
@@ -334,6 +383,12 @@ def _write_dictionary(
             lines += [
                 f"**No CSV**: {counts[mart]:,} rows do not fit on one Excel sheet "
                 f"({EXCEL_MAX_DATA_ROWS + 1:,} rows with the header); use the Parquet, Hyper or DuckDB file.",
+                "",
+            ]
+        if mart in duckdb_views:
+            lines += [
+                f"**In the DuckDB file**: a view, as in the warehouse, of the file's other tables: the same rows as "
+                f"`parquet/{mart}.parquet`, computed when read.",
                 "",
             ]
         lines += ["| column | description | CSV format |", "|---|---|---|"]
@@ -371,6 +426,7 @@ def export(
     started = time.perf_counter()
     counts: dict[str, int] = {}
     csv_rows: dict[str, object] = {}
+    duckdb_views: list[str] = []
     try:
         for sub in chosen:
             (staging / sub).mkdir()
@@ -407,6 +463,12 @@ def export(
                 if _after_each:
                     _after_each(mart)
             dictionary = data_dictionary(con, list(marts), csv_rows)
+            views = dict(
+                con.execute(
+                    "select view_name, sql from duckdb_views() where database_name = current_database() "
+                    "and schema_name = current_schema() and not internal"
+                ).fetchall()
+            )
         finally:
             con.close()
         log(f"  {' and '.join(f for f in ('parquet', 'csv') if f in chosen) or 'row counts'} done ({len(marts)} marts)")
@@ -416,7 +478,7 @@ def export(
             # whose path has a '?'
             scratch = Path(tempfile.mkdtemp(prefix="metanprom-duckdb-"))
             try:
-                _write_duckdb(parquet_files, scratch / DUCKDB_FILE, storage)
+                duckdb_views = _write_duckdb(parquet_files, scratch / DUCKDB_FILE, storage, views)
                 shutil.move(scratch / DUCKDB_FILE, staging / "duckdb" / DUCKDB_FILE)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -426,7 +488,7 @@ def export(
             shutil.rmtree(staging / ".hyper-logs", ignore_errors=True)
         if "parquet" not in chosen:
             shutil.rmtree(parquet_dir, ignore_errors=True)
-        _write_dictionary(staging, marts, dictionary, csv_rows, counts, chosen)
+        _write_dictionary(staging, marts, dictionary, csv_rows, counts, chosen, duckdb_views)
         (staging / "export.json").write_text(
             json.dumps(
                 {
@@ -434,6 +496,7 @@ def export(
                     "pseudonymised": pseudonymise,
                     "formats": list(chosen),
                     "duckdb_storage_version": storage if "duckdb" in chosen else None,
+                    "duckdb_views": duckdb_views,
                     "rows": counts,
                     "csv_left_out": sorted(m for m in marts if m not in csv_rows) if "csv" in chosen else [],
                 },
