@@ -61,49 +61,68 @@ def test_a_relation_composes_the_sql_duckdb_would_run() -> None:
     assert kept.text.startswith("select * from metanprom_kept_")
 
 
-def test_the_dbt_plugin_gives_dbt_spark_the_python_step_on_this_project_only(monkeypatch) -> None:
-    """dbt_metanprom adds the submission method `metanprom_python_step` to dbt-spark's helpers when dbt starts on
-    this project (once, however many commands run in the process), and leaves another project's dbt alone."""
-    from dbt.adapters.spark.impl import SparkAdapter
+#: The plugin's tests run in a process of their own (a file, as every test script here): importing dbt-spark
+#: into pytest's process, beside the in-process DuckDB builds of other tests, left DuckDB objects alive at the
+#: interpreter's exit, which nanobind reported as leaks when pytest ended.
+PLUGIN_SCRIPT = """
+from dbt.adapters.spark.impl import SparkAdapter
+from dbt_common.context import get_invocation_context, set_invocation_context
 
-    import dbt_metanprom
-
-    original = SparkAdapter.python_submission_helpers
-    monkeypatch.setattr(SparkAdapter, "python_submission_helpers", original)
-    _invocation_on("spark")
-    dbt_metanprom.PythonStepPlugin(project_name="jaffle_shop")
-    assert SparkAdapter.python_submission_helpers is original
-    for _ in range(2):
-        dbt_metanprom.PythonStepPlugin(project_name="metanprom")
-    helpers = SparkAdapter.python_submission_helpers.fget(None)
-    assert helpers[dbt_metanprom.SUBMISSION_METHOD] is dbt_metanprom.PythonStepJob
-    assert set(helpers) == {*original.fget(None), dbt_metanprom.SUBMISSION_METHOD}
+import dbt_metanprom
 
 
-def _invocation_on(*adapters: str) -> None:
-    """A new dbt invocation context, as dbt makes for each command, whose profile uses `adapters`."""
-    from dbt_common.context import get_invocation_context, set_invocation_context
-
+def invocation_on(*adapters):
+    # a new dbt invocation context, as dbt makes for each command, whose profile uses `adapters`
     set_invocation_context({})
     for adapter in adapters:
         get_invocation_context().uses_adapter(adapter)
 
 
-def test_the_dbt_plugin_leaves_dbt_spark_alone_on_another_adapter(monkeypatch) -> None:
-    """On this project with a DuckDB profile the plugin patches nothing and imports no dbt-spark (a fresh process:
-    this one has it imported); with no adapter known yet it acts as on Spark."""
-    from dbt.adapters.spark.impl import SparkAdapter
+original = SparkAdapter.python_submission_helpers
+"""
 
-    import dbt_metanprom
 
-    original = SparkAdapter.python_submission_helpers
-    monkeypatch.setattr(SparkAdapter, "python_submission_helpers", original)
-    _invocation_on("duckdb")
+def _run_plugin(tmp_path, body: str) -> None:
+    """PLUGIN_SCRIPT and then `body` (its assertions) in a new interpreter, which must end well."""
+    script = tmp_path / "plugin.py"
+    script.write_text(PLUGIN_SCRIPT + body + 'print("checked")\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "checked"
+
+
+def test_the_dbt_plugin_gives_dbt_spark_the_python_step_on_this_project_only(tmp_path) -> None:
+    """dbt_metanprom adds the submission method `metanprom_python_step` to dbt-spark's helpers when dbt starts on
+    this project (once, however many commands run in the process), and leaves another project's dbt alone."""
+    _run_plugin(
+        tmp_path,
+        """
+invocation_on("spark")
+dbt_metanprom.PythonStepPlugin(project_name="jaffle_shop")
+assert SparkAdapter.python_submission_helpers is original, "another project's dbt is left alone"
+for _ in range(2):
     dbt_metanprom.PythonStepPlugin(project_name="metanprom")
-    assert SparkAdapter.python_submission_helpers is original
-    _invocation_on()
-    dbt_metanprom.PythonStepPlugin(project_name="metanprom")
-    assert dbt_metanprom.SUBMISSION_METHOD in SparkAdapter.python_submission_helpers.fget(None)
+helpers = SparkAdapter.python_submission_helpers.fget(None)
+assert helpers[dbt_metanprom.SUBMISSION_METHOD] is dbt_metanprom.PythonStepJob
+assert set(helpers) == {*original.fget(None), dbt_metanprom.SUBMISSION_METHOD}, sorted(helpers)
+""",
+    )
+
+
+def test_the_dbt_plugin_leaves_dbt_spark_alone_on_another_adapter(tmp_path) -> None:
+    """On this project with a DuckDB profile the plugin patches nothing and imports no dbt-spark; with no adapter
+    known yet it acts as on Spark."""
+    _run_plugin(
+        tmp_path,
+        """
+invocation_on("duckdb")
+dbt_metanprom.PythonStepPlugin(project_name="metanprom")
+assert SparkAdapter.python_submission_helpers is original
+invocation_on()
+dbt_metanprom.PythonStepPlugin(project_name="metanprom")
+assert dbt_metanprom.SUBMISSION_METHOD in SparkAdapter.python_submission_helpers.fget(None)
+""",
+    )
 
     script = (
         "import sys\n"
