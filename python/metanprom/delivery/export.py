@@ -52,7 +52,7 @@ from pathlib import Path
 import duckdb
 
 from metanprom.settings import duckdb_memory_limit, limit_duckdb_memory, output_dir
-from metanprom.sqltext import sql_string
+from metanprom.sqltext import sql_identifier, sql_string
 
 PUBLIC_MARTS = (
     "dashboard_customers", "customers", "customers_quarantined", "extract_summary", "analysis_bands", "churn_portrait",
@@ -333,13 +333,14 @@ def _create_view(con: duckdb.DuckDBPyConnection, mart: str, sql: str, parquet: P
     """Whether the warehouse's view `mart` (its `create view` statement, which names its relations without a
     database) was created in the DuckDB file with exactly the columns and types of the mart's Parquet file; if
     it does not bind there, or gives other columns, nothing is left of it."""
+    default = con.execute("select current_database()").fetchone()[0]
     con.execute("use tableau_copy")
     try:
         con.execute(sql)
     except duckdb.Error:
         return False
     finally:
-        con.execute("use memory")
+        con.execute(f"use {sql_identifier(default)}")
     described = "select column_name, column_type from (describe {})"
     here = con.execute(described.format(f"tableau_copy.main.{mart}")).fetchall()
     exported = con.execute(described.format(f"select * from read_parquet({sql_string(parquet)})")).fetchall()
