@@ -3,7 +3,9 @@
 Tests never write into the project's own output/ or warehouse/: before any test
 runs, the output and warehouse locations point into a scratch folder (every
 process the tests start inherits that), and a check at the end of the session
-fails if either folder of the project changed.
+fails if either folder of the project changed. dbt's target/ and logs/ go to the
+same scratch folder (DBT_TARGET): the tests' builds leave a developer's own
+compiled SQL, run results and partial parse alone.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ _SCRATCH = Path(tempfile.mkdtemp(prefix="metanprom-tests-"))
 os.environ["METANPROM_OUTPUT_DIR"] = str(_SCRATCH / "output")
 os.environ["METANPROM_DUCKDB_PATH"] = str(_SCRATCH / "warehouse" / "metanprom.duckdb")
 (_SCRATCH / "warehouse").mkdir()
+#: dbt's target folder for every build the tests run, in this process or another (a test that reads what dbt
+#: compiled reads it here)
+DBT_TARGET = _SCRATCH / "target"
+os.environ["DBT_TARGET_PATH"] = str(DBT_TARGET)
+os.environ["DBT_LOG_PATH"] = str(_SCRATCH / "logs")
 PROTECTED = (PROJECT_DIR / "output", PROJECT_DIR / "warehouse")
 
 REAL_DATA = PROJECT_DIR.parent / "shared" / "data"

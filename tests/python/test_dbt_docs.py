@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from metanprom.settings import PROJECT_DIR
+from conftest import DBT_TARGET
+
 from metanprom.warehouse import connect
 
 
 def _manifest() -> dict:
-    return json.loads((PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    return json.loads((DBT_TARGET / "manifest.json").read_text(encoding="utf-8"))
 
 
 def test_every_model_states_its_grain_and_documents_every_built_column(shipped_warehouse: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DBT_TARGET
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from metanprom import project
@@ -270,10 +271,8 @@ def test_unique_combination_test_reports_a_duplicate_and_only_it(shipped_warehou
 
     import duckdb
 
-    from metanprom.settings import PROJECT_DIR
-
     compiled = sorted(
-        (PROJECT_DIR / "target" / "compiled" / "metanprom").rglob(
+        (DBT_TARGET / "compiled" / "metanprom").rglob(
             "unique_combination_of_columns_customers_extract__customer_key.sql"
         )
     )
@@ -431,13 +430,12 @@ def test_the_sample_is_each_extracts_first_customers_in_sample_order(
     import shutil
 
     from metanprom.pipeline import run_dbt
-    from metanprom.settings import PROJECT_DIR
     from metanprom.sqltext import md5_cut_off
 
     copy = tmp_path / "copy.duckdb"
     shutil.copy(shipped_warehouse, copy)
     run_dbt(["run", "--select", "int_customers_sampled"], copy, {"sample_customers": size})
-    compiled = PROJECT_DIR / "target" / "run" / "metanprom" / "models" / "intermediate" / "int_customers_sampled.sql"
+    compiled = DBT_TARGET / "run" / "metanprom" / "models" / "intermediate" / "int_customers_sampled.sql"
     cut_offs = re.findall(r"extract = '(\w+)' and sample_order < (\d+)", compiled.read_text(encoding="utf-8"))
     with connect(copy) as con:
         everyone = con.execute("select extract, customer_key, sample_order from staging.int_customers_banded").df()
