@@ -49,7 +49,14 @@ class GateSql(Protocol):
 
     def md5_order(self, text: str) -> str: ...
 
-    def number(self, column: str) -> str: ...
+    def trimmed(self, column: str) -> str:
+        """SQL: the text of `column` without the spaces forgiven around a value (var space_separators)."""
+        ...
+
+    def number(self, column: str) -> str:
+        """SQL: the value of `column` as a finite double, or null when it is not a number of the project's grammar
+        (`parsed_number` of `trimmed`)."""
+        ...
 
     def string(self, value: str) -> str: ...
 
@@ -98,7 +105,13 @@ def parsed_number(trimmed: str, full_match: str) -> str:
     whole"). Each engine's cast reads more than the grammar ('1_000' and '1e3' on DuckDB, '5d' on Spark): the
     dbt staging of a user's file (macro `parse_number`, the same rule) quarantines such a row as unparsable,
     and the range checks skip its value as they skip any value that does not parse."""
-    return finite_number(f"case when {full_match} then try_cast({trimmed} as double) end")
+    return finite_number(f"case when {full_match} then {cast_number(trimmed)} end")
+
+
+def cast_number(trimmed: str) -> str:
+    """SQL: the engine's own cast of the text `trimmed` to a double (null where it cannot): every number of the
+    project's grammar reads as the same value as in `parsed_number`, and more besides."""
+    return f"try_cast({trimmed} as double)"
 
 
 def finite_number(number: str) -> str:
@@ -157,10 +170,13 @@ class DuckDbGate:
     def md5_order(self, text: str) -> str:
         return md5_order(text)
 
-    def number(self, column: str) -> str:
+    def trimmed(self, column: str) -> str:
         # trim() removes the spaces forgiven (var space_separators: DuckDB's trim() removes exactly those), and keeps
         # DuckDB from pushing the cast into the CSV reader, where it would raise, not try
-        trimmed = f"trim({self.quote(column)})"
+        return f"trim({self.quote(column)})"
+
+    def number(self, column: str) -> str:
+        trimmed = self.trimmed(column)
         return parsed_number(trimmed, f"regexp_full_match({trimmed}, {sql_string(number_pattern())})")
 
     def string(self, value: str) -> str:
@@ -286,9 +302,12 @@ class SparkGate:
 
         return spark_md5_order(text)
 
-    def number(self, column: str) -> str:
+    def trimmed(self, column: str) -> str:
         # Spark's trim() removes only the space: the set DuckDB's trim() removes, as dbt's macro trim_spaces
-        trimmed = f"trim(both {self.string(space_separators())} from {self.quote(column)})"
+        return f"trim(both {self.string(space_separators())} from {self.quote(column)})"
+
+    def number(self, column: str) -> str:
+        trimmed = self.trimmed(column)
         return parsed_number(trimmed, f"{trimmed} rlike {self.string(f'^(?:{number_pattern()})$')}")
 
     def string(self, value: str) -> str:
