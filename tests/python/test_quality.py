@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
@@ -352,3 +353,35 @@ def test_loading_gx_prints_no_pyspark_pandas_warning(tmp_path: Path) -> None:
     assert shown.stdout.strip() == "True", "GX loaded PySpark, as it does when PySpark is installed"
     lines = [line for line in shown.stderr.splitlines() if quality.PYSPARK_PANDAS_WARNING in line]
     assert len(lines) == 1 and "(given after the load)" in lines[0], shown.stderr
+
+
+def test_the_text_patterns_match_in_pandas_as_in_pythons_re() -> None:
+    """Great Expectations matches a raw column's pattern with pandas' `str.contains` on a string column (pyarrow's
+    RE2 where the pattern allows, as these do); each pattern finds exactly what Python's `re` finds in values at its
+    edges: every space forgiven around a value, a tab or a line break not, letters in any case, numbers outside the
+    grammar."""
+    import pandas as pd
+
+    edge_values = [
+        *(f"{space}1{space}" for space in project.space_separators()),
+        *(f"{space}Ростов Великий" for space in project.space_separators()),
+        "\t1", "1\n", "1\r", "\u00851", "\u20281", "01", "11", "",
+        "Ярославль", "ЯРОСЛАВЛЬ", "ярославль\n", "Ростов-Великий", "ростов  великий", "Рыбинск\u200b",
+        "Ж", "ж", "М", "м", "M", "F", "ЖМ",
+        "-5.5", "5.", ".5", "-", "1e3", "1_000", "+5", "١٢", "１２", "12345678901234567890.5",
+    ]  # fmt: skip
+    column = pd.Series(edge_values, dtype="str")
+    patterns = {
+        kwargs["regex"]
+        for fmt in ("bank_scrooge", "bank_dataset")
+        for _, kwargs, _ in suites.raw_spec(fmt)[0]
+        if "regex" in kwargs
+    }
+    assert len(patterns) >= 4
+    for pattern in patterns:
+        expected = [re.search(pattern, value) is not None for value in edge_values]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "has match groups": the number grammar's group
+            found = column.str.contains(pattern).tolist()
+        assert found == expected, pattern
+        assert any(expected) and not all(expected), pattern

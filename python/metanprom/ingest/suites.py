@@ -21,7 +21,10 @@ def _spaced(pattern: str, ignore_case: bool = False) -> str:
     """A raw value matching `pattern` whole once the spaces around it are trimmed, as the staging trims them: the
     characters of var `space_separators` (Unicode's space separators; dbt's macro `trim_spaces`), not a tab or a
     line break (Python's \\s would forgive those, which no engine's staging does)."""
-    spaces = "[" + "".join(f"\\u{ord(character):04x}" for character in project.space_separators()) + "]"
+    # the characters themselves, not \u escapes: pandas then matches with pyarrow's RE2, which reads none of
+    # Python's \u escapes (with them it falls back to Python's re, row by row: 1.3 s of the raw gate at 10 million
+    # rows, 0.1 s with RE2; the same matches)
+    spaces = "[" + "".join(project.space_separators()) + "]"
     # \Z, not $: $ also matches before a final line break, which the staging does not forgive
     return rf"{'(?i)' if ignore_case else ''}^{spaces}*(?:{pattern}){spaces}*\Z"
 
