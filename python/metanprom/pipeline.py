@@ -94,8 +94,15 @@ def dbt_command(args: list[str], dbt_vars: dict[str, object] | None = None) -> l
 #: (a developer's `dbt build`, and CI: test_pipeline runs them on the shipped warehouse), as dbt Labs recommends for
 #: production builds. In the run they cost ~0.4 s each and hold back the model they test (~3 s at 10,000 rows).
 MAIN_BUILD = ["build", "--exclude-resource-type", "unit_test"]
-#: dbt's full log of every command, which a failure points to.
-DBT_LOG = PROJECT_DIR / "logs" / "dbt.log"
+#: The environment variable that sends dbt's log elsewhere than the project's logs/.
+DBT_LOG_PATH_ENV = "DBT_LOG_PATH"
+
+
+def dbt_log() -> Path:
+    """dbt's full log of every command, which a failure points to: dbt.log in $DBT_LOG_PATH (a relative folder read
+    from the working directory, as dbt reads it), else in the project's logs/."""
+    folder = os.environ.get(DBT_LOG_PATH_ENV)
+    return (Path(folder).absolute() if folder else PROJECT_DIR / "logs") / "dbt.log"
 
 
 def dbt_environment(warehouse: Path) -> dict[str, str]:
@@ -157,21 +164,24 @@ def run_dbt(
     opens no database), then this is called (the run waits there for its raw gate; what it raises stops the
     command before anything is built), then the command runs on that parse (dbt's documented reuse of a
     manifest, `dbtRunner(manifest=...)`). Raises DbtFailure naming each node that errored or failed (dbt's
-    full log: logs/dbt.log).
+    full log: `dbt_log()`).
     """
     from dbt.cli.main import dbtRunner
 
     options = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
     if dbt_vars:
         options += ["--vars", json.dumps(dbt_vars)]
+    log_file = dbt_log()
+    # dbt runs from the scratch folder, which goes afterwards: a relative log folder is made absolute first
+    log_folder = {DBT_LOG_PATH_ENV: str(log_file.parent)} if os.environ.get(DBT_LOG_PATH_ENV) else {}
     with dbt_warehouse(warehouse) as scratch, contextlib.chdir(scratch):
         try:
-            with scoped_environment({**dbt_environment(Path(DBT_WAREHOUSE_NAME)), **(env or {})}):
+            with scoped_environment({**dbt_environment(Path(DBT_WAREHOUSE_NAME)), **log_folder, **(env or {})}):
                 runner = dbtRunner()
                 if before_build is not None:
                     parsed = runner.invoke(["parse", *options])
                     if not parsed.success:
-                        raise DbtFailure(f"dbt parse failed (full log: {DBT_LOG}): {parsed.exception}")
+                        raise DbtFailure(f"dbt parse failed (full log: {log_file}): {parsed.exception}")
                     before_build()
                     runner = dbtRunner(manifest=parsed.result)
                 outcome = runner.invoke([*args, *options])
@@ -186,7 +196,7 @@ def run_dbt(
         detail = "\n".join(f"  {r.unique_id}: {r.status}: {r.message}" for r in failed)
         if outcome.exception is not None:
             detail += f"\n  {type(outcome.exception).__name__}: {outcome.exception}"
-        raise DbtFailure(f"dbt {args[0]} failed (full log: {DBT_LOG}):\n{detail.strip(chr(10))}")
+        raise DbtFailure(f"dbt {args[0]} failed (full log: {log_file}):\n{detail.strip(chr(10))}")
     return results
 
 

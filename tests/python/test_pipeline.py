@@ -135,7 +135,13 @@ def test_foreign_header_is_refused_before_anything_is_built(tmp_path: Path) -> N
     assert not (tmp_path / "w.duckdb").exists()
 
 
-def test_failed_build_leaves_the_previous_warehouse_as_it_was(shipped_warehouse: Path, tmp_path: Path) -> None:
+def test_failed_build_leaves_the_previous_warehouse_as_it_was(
+    shipped_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """...and the failure names dbt's log where dbt wrote it: a relative DBT_LOG_PATH is read from the working
+    directory, as dbt reads it, though dbt runs from a scratch folder removed afterwards."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DBT_LOG_PATH", "relative_logs")
     target = tmp_path / "w.duckdb"
     target.write_bytes(shipped_warehouse.read_bytes())
     before = hashlib.sha256(target.read_bytes()).hexdigest()
@@ -150,6 +156,9 @@ def test_failed_build_leaves_the_previous_warehouse_as_it_was(shipped_warehouse:
     # read from dbt's results, not its log: the node that failed (the table that applies the var) and dbt's own message
     assert "model.metanprom.int_segment_candidates: error:" in str(failure.value)
     assert "Could not convert string 'many'" in str(failure.value)
+    log = tmp_path / "relative_logs" / "dbt.log"
+    assert f"(full log: {log})" in str(failure.value)
+    assert "Could not convert string 'many'" in log.read_text(encoding="utf-8")
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
     assert not list(tmp_path.glob("metanprom_building_*")), "the new file is deleted"
 
