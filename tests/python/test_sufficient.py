@@ -156,14 +156,21 @@ def _customers(con, **columns: np.ndarray):
     return con.from_df(frame).project(f"*, {SAMPLE_ORDER_SQL} as sample_order")
 
 
-@pytest.mark.parametrize("route", ["duckdb", "sql window"])
+@pytest.mark.parametrize("route", ["duckdb sorted rows", "duckdb aggregate", "sql window"])
 def test_pairs_on_one_measure_share_one_count_and_keep_their_own_figures(route: str, monkeypatch) -> None:
     """Two pairs of groups on one measure: pair 0 holds only the values 0 and 1, pair 1 ties and values between
     them, so the shared counts hold values each pair lacks. Each pair's figures are scipy's and numpy's on its
-    own raw values, and the customers in both groups of a pair are counted. On both routes of the kept counts:
-    DuckDB's (running counts summed on its ordered aggregate) and the SQL window another engine (Spark) runs."""
+    own raw values, and the customers in both groups of a pair are counted. On every route of the kept counts:
+    DuckDB's (running counts summed on the value counts, from the rows sorted by value, as for this measure of
+    floating-point numbers, or from its ordered aggregate, as for any other) and the SQL window another engine
+    (Spark) runs."""
     import duckdb
 
+    sorted_runs: list[bool] = []
+    original_runs = SharedCounts._counted_runs
+    monkeypatch.setattr(SharedCounts, "_counted_runs", lambda self: sorted_runs.append(True) or original_runs(self))
+    if route == "duckdb aggregate":
+        monkeypatch.setattr(SharedCounts, "_sorts_rows", lambda self: False)
     if route == "sql window":
         original = SharedCounts.__init__
 
@@ -181,7 +188,7 @@ def test_pairs_on_one_measure_share_one_count_and_keep_their_own_figures(route: 
     customers = _customers(con, grp=group, y=y)
     pairs = [("grp = 0", "grp = 1"), ("grp = 2", "grp = 3 or y > 2.5")]
     binary, continuous = TwoGroups.from_customers(customers, "bank_scrooge", "y", pairs)
-    assert (binary._shared._duckdb is not None) == (route == "duckdb")  # the route asked for is the one taken
+    assert (binary._shared._duckdb is not None) == route.startswith("duckdb")  # the route asked for is taken
 
     a, b = y[group == 0], y[group == 1]
     assert binary.summary() == {
@@ -209,6 +216,7 @@ def test_pairs_on_one_measure_share_one_count_and_keep_their_own_figures(route: 
     a_kept, b_kept = a[(a >= -0.5) & (a <= 1.5)], b[(b >= 0.0) & (b <= 2.0)]
     reference = stats.mannwhitneyu(a_kept, b_kept, method="asymptotic")
     assert mann_whitney(trimmed, "two-sided") == pytest.approx((reference.statistic, reference.pvalue), rel=1e-9)
+    assert bool(sorted_runs) == (route == "duckdb sorted rows")
 
 
 def test_a_pairs_crosstab_has_only_its_own_categories() -> None:
