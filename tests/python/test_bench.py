@@ -11,7 +11,11 @@ from metanprom.devtools import bench
 
 
 @pytest.mark.integration
-def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None:
+def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # dbt's folders the bench inherits: its stages keep their own, so none of them is written to
+    inherited = tmp_path / "inherited"
+    monkeypatch.setenv("DBT_TARGET_PATH", str(inherited / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(inherited / "logs"))
     md = bench.main([2_000], tmp_path / "out", tmp_path / "work", spark=True)
     data = json.loads((tmp_path / "out" / "benchmarks.json").read_text(encoding="utf-8"))
     assert data["machine"]["cores"] >= 1
@@ -24,6 +28,7 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
         "pandas baseline",
         "Polars baseline",
         "metanprom run",
+        bench.STAGE_RUN_AGAIN,
         "hypotheses (read back)",
         bench.STAGE_SAME_ANALYSIS,
     ):
@@ -32,6 +37,14 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
         assert stages[stage]["peak_mib"] > 30, stage
         # a stage works at least a little, and no more than every core all the time
         assert 0 < stages[stage]["cpu_seconds"] <= stages[stage]["seconds"] * data["machine"]["cores"] + 0.05, stage
+    # dbt's parse: the whole project in the first run (a folder of its own, new), then the first run's parse reused
+    first = stages["metanprom run"]["dbt_parse"]
+    assert first["files"] > 100 and first["files_parsed"] == first["files"], first
+    for stage in (bench.STAGE_RUN_AGAIN, bench.STAGE_SAME_ANALYSIS):
+        assert stages[stage]["dbt_parse"]["files_parsed"] == 0, stage
+        assert stages[stage]["dbt_parse"]["seconds"] < first["seconds"], stage
+    assert not inherited.exists(), "a stage wrote into the dbt folders the bench inherited"
+    assert not (tmp_path / "work" / "dbt_2000").exists(), "the stages' dbt folder is removed afterwards"
     # the pipeline's steps happen inside its run: their seconds cannot add up to more than the run's wall time
     assert result["pipeline"]["seconds"]["dbt build"] < stages["metanprom run"]["seconds"]
     # the ratios the targets are judged by, worked from the stage figures by hand
@@ -65,6 +78,9 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path) -> None
     assert "Polars baseline ÷ same analysis" in text
     assert "## Targets at 2,000 rows" in text
     assert "| metanprom run at 2,000 rows, seconds |" in text
+    again = stages[bench.STAGE_RUN_AGAIN]["seconds"]
+    assert f"| metanprom run again at 2,000 rows, seconds | {again:.1f} |" in text
+    assert f"| 2,000 | metanprom run | {first['files_parsed']} | {first['files']} | {first['seconds']:.1f} |" in text
     assert result["pipeline"]["dbt_totals"]["model"]["nodes"] > 0
     # the build on local Spark: a JVM beside Python, so hundreds of MiB; its row and its ratio to DuckDB's build
     spark = stages[bench.STAGE_SPARK]
