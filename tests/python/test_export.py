@@ -366,3 +366,73 @@ def test_a_view_of_views_binds_in_export_order_and_one_unlike_its_parquet_file_i
     ]
     with duckdb.connect(str(out / "duckdb" / export_module.DUCKDB_FILE), read_only=True) as con:
         assert _rows(con, "late") == [(0, 2), (1, 1), (2, 2)]
+
+
+def _kinds_and_rows(out: Path, marts: tuple[str, ...]) -> dict[str, tuple[str, list[tuple]]]:
+    """Each mart's kind in the DuckDB file ('BASE TABLE' or 'VIEW') and its rows, sorted."""
+    with duckdb.connect(str(out / "duckdb" / export_module.DUCKDB_FILE), read_only=True) as con:
+        kind = "select table_type from information_schema.tables where table_name = ?"
+        return {mart: (con.execute(kind, [mart]).fetchone()[0], _rows(con, mart)) for mart in marts}
+
+
+def test_the_duckdb_file_alone_writes_no_parquet_file_of_a_view_that_binds(
+    shipped_warehouse: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """customer_segments, a view of the exported customers, is that view in the DuckDB file with no Parquet file
+    written for it; customers, whose warehouse view reads a model that is not exported, is loaded from its own."""
+    written: list[str] = []
+    write_parquet = export_module._write_parquet
+
+    def counted(con, mart, query, parquet):
+        written.append(mart)
+        return write_parquet(con, mart, query, parquet)
+
+    monkeypatch.setattr(export_module, "_write_parquet", counted)
+    out = tmp_path / "exports"
+    marts = ("customers", "customer_segments")
+    export(shipped_warehouse, out, marts=marts, log=lambda _: None, formats="duckdb,csv")
+    assert written == ["customers"]
+    listed = json.loads((out / "export.json").read_text())
+    assert listed["duckdb_views"] == ["customer_segments"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "csv",
+        "data_dictionary.csv",
+        "data_dictionary.md",
+        "duckdb",
+        "export.json",
+    ]
+    found = _kinds_and_rows(out, marts)
+    with duckdb.connect(str(shipped_warehouse), read_only=True) as con:
+        for mart in marts:
+            exported = export_module._select(con, mart, None)
+            assert found[mart][1] == _rows(con, f"({exported})"), mart
+            assert listed["rows"][mart] == len(found[mart][1]), mart
+    assert found["customer_segments"][0] == "VIEW" and found["customers"][0] == "BASE TABLE"
+
+
+def test_the_duckdb_file_alone_loads_a_view_that_does_not_bind_or_differs_from_its_own_parquet_file(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """As with Parquet asked for too (above): `early` reads a relation not exported and `extra` gives a column the
+    export leaves out, so each is written to Parquet once that is known, and loaded as a table; `late` binds."""
+    monkeypatch.setattr(export_module, "INTERNAL_COLUMNS", ("sample_order", "internal"))
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table base as select range as k, range % 3 as g from range(7)")
+        con.execute("create view early as select k, g from base where k > 1")
+        con.execute("create view late as select g, count(*) as n from early group by g")
+        con.execute("create view extra as select k, 1 as internal from early")
+    out = tmp_path / "out"
+    export(warehouse, out, marts=("early", "late", "extra"), log=lambda _: None, formats="duckdb")
+    assert json.loads((out / "export.json").read_text())["duckdb_views"] == ["late"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "data_dictionary.csv",
+        "data_dictionary.md",
+        "duckdb",
+        "export.json",
+    ]
+    assert _kinds_and_rows(out, ("early", "late", "extra")) == {
+        "early": ("BASE TABLE", [(k, k % 3) for k in range(2, 7)]),
+        "late": ("VIEW", [(0, 2), (1, 1), (2, 2)]),
+        "extra": ("BASE TABLE", [(k,) for k in range(2, 7)]),
+    }
