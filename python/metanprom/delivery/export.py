@@ -387,7 +387,8 @@ def _write_duckdb(
 def _create_view(con: duckdb.DuckDBPyConnection, mart: str, sql: str, columns: list[tuple[str, str]]) -> bool:
     """Whether the warehouse's view `mart` (its `create view` statement, which names its relations without a
     database) was created in the DuckDB file with exactly `columns` (names and types: the mart's Parquet
-    file's); if it does not bind there, or gives other columns, nothing is left of it."""
+    file's, or for a `_Deferred` mart its query's); if it does not bind there, or gives other columns, nothing is
+    left of it."""
     default = con.execute("select current_database()").fetchone()[0]
     con.execute("use tableau_copy")
     try:
