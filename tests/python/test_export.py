@@ -343,12 +343,9 @@ def test_memberships_exported_without_the_customers_they_read_are_a_table(shippe
     assert _duckdb_file_against_parquet(out, "customer_segments") == "BASE TABLE"
 
 
-def test_a_view_of_views_binds_in_export_order_and_one_unlike_its_parquet_file_is_a_table(
-    tmp_path: Path, monkeypatch
-) -> None:
-    """`late` reads `early`, a view of `base`, which is not exported: `early` is loaded as a table, `late` is
-    then a view of it. `extra` binds in the file but gives a column the export leaves out (an internal one), so
-    the file holds the Parquet file's rows as a table."""
+def _views_of_views(tmp_path: Path, monkeypatch) -> Path:
+    """A warehouse of views: `early` reads `base`, which is not exported; `late` reads `early`; `extra` reads
+    `early` and gives a column the export leaves out (an internal one, made so here)."""
     monkeypatch.setattr(export_module, "INTERNAL_COLUMNS", ("sample_order", "internal"))
     warehouse = tmp_path / "w.duckdb"
     with duckdb.connect(str(warehouse)) as con:
@@ -356,6 +353,16 @@ def test_a_view_of_views_binds_in_export_order_and_one_unlike_its_parquet_file_i
         con.execute("create view early as select k, g from base where k > 1")
         con.execute("create view late as select g, count(*) as n from early group by g")
         con.execute("create view extra as select k, 1 as internal from early")
+    return warehouse
+
+
+def test_a_view_of_views_binds_in_export_order_and_one_unlike_its_parquet_file_is_a_table(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """`late` reads `early`, a view of `base`, which is not exported: `early` is loaded as a table, `late` is
+    then a view of it. `extra` binds in the file but gives a column the export leaves out (an internal one), so
+    the file holds the Parquet file's rows as a table."""
+    warehouse = _views_of_views(tmp_path, monkeypatch)
     out = tmp_path / "out"
     export(warehouse, out, marts=("early", "late", "extra"), log=lambda _: None, formats="duckdb,parquet")
     assert json.loads((out / "export.json").read_text())["duckdb_views"] == ["late"]
@@ -415,13 +422,7 @@ def test_the_duckdb_file_alone_loads_a_view_that_does_not_bind_or_differs_from_i
 ) -> None:
     """As with Parquet asked for too (above): `early` reads a relation not exported and `extra` gives a column the
     export leaves out, so each is written to Parquet once that is known, and loaded as a table; `late` binds."""
-    monkeypatch.setattr(export_module, "INTERNAL_COLUMNS", ("sample_order", "internal"))
-    warehouse = tmp_path / "w.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("create table base as select range as k, range % 3 as g from range(7)")
-        con.execute("create view early as select k, g from base where k > 1")
-        con.execute("create view late as select g, count(*) as n from early group by g")
-        con.execute("create view extra as select k, 1 as internal from early")
+    warehouse = _views_of_views(tmp_path, monkeypatch)
     out = tmp_path / "out"
     export(warehouse, out, marts=("early", "late", "extra"), log=lambda _: None, formats="duckdb")
     assert json.loads((out / "export.json").read_text())["duckdb_views"] == ["late"]
