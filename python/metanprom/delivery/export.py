@@ -191,6 +191,11 @@ def _decimal_comma(text_expression: str, value: str) -> str:
     return f"case when {value} is null or isnan({value}) then null else replace({text_expression}, '.', ',') end"
 
 
+def _columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    """The names and types of the columns of `relation` (a name, or a query)."""
+    return con.execute(f"select column_name, column_type from (describe {relation})").fetchall()
+
+
 def _write_parquet(con: duckdb.DuckDBPyConnection, mart: str, query: str, parquet: Path) -> None:
     """The exported rows of `mart` (its `query`) as a Parquet file."""
     # a mart whose rows have no order of their own (UNORDERED) is written on every thread
@@ -345,9 +350,7 @@ def _write_duckdb(
         """The columns and types the mart's view must give: its Parquet file's, or a deferred mart's query's."""
         if mart in deferred:
             return deferred[mart].columns
-        parquet = sql_string(parquet_files[mart])
-        described = f"select column_name, column_type from (describe select * from read_parquet({parquet}))"
-        return con.execute(described).fetchall()
+        return _columns_of(con, f"select * from read_parquet({sql_string(parquet_files[mart])})")
 
     con = duckdb.connect()
     try:
@@ -397,8 +400,7 @@ def _create_view(con: duckdb.DuckDBPyConnection, mart: str, sql: str, columns: l
         return False
     finally:
         con.execute(f"use {sql_identifier(default)}")
-    here = con.execute(f"select column_name, column_type from (describe tableau_copy.main.{mart})").fetchall()
-    if here != columns:
+    if _columns_of(con, f"tableau_copy.main.{mart}") != columns:
         con.execute(f"drop view tableau_copy.main.{mart}")
         return False
     return True
@@ -509,8 +511,9 @@ def export(
                 if only_duckdb and mart in views:
                     # the DuckDB file alone, and a view there if it binds: no Parquet file unless it does not
                     # (customer_segments at 10 million customers: 30 million rows, about 5 s)
-                    described = con.execute(f"select column_name, column_type from (describe {query})").fetchall()
-                    deferred[mart] = _Deferred(described, _parquet_writer(warehouse, mart, query, parquet))
+                    deferred[mart] = _Deferred(
+                        _columns_of(con, query), _parquet_writer(warehouse, mart, query, parquet)
+                    )
                     counts[mart] = con.execute(f"select count(*) from main.{mart}").fetchall()[0][0]
                 elif loaded or "parquet" in chosen:
                     _write_parquet(con, mart, query, parquet)
