@@ -422,8 +422,8 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     if parses:
         lines += [
             "",
-            "dbt's parse of the project in each stage (dbt's perf_info.json): the files it read of the project's,",
-            "and its seconds.",
+            "dbt's parse of the project in each `metanprom run` (dbt's perf_info.json): the files it read of the",
+            "project's, and its seconds.",
             "",
             "| rows | stage | files parsed | of | parse seconds |",
             "|---:|---|---:|---:|---:|",
@@ -523,14 +523,16 @@ def main(sizes: list[int], out_dir: Path, work_dir: Path | None = None, spark: b
                 print(f"bench: {rows:,} rows ...", flush=True)
                 result = bench_size(rows, work, spark=spark)
                 results.append(result)
+                figures = ratios(result)
+                width = max(map(len, [*result["stages"], *figures])) + 2  # stage names in one column, however long
                 for name, stage in result["stages"].items():
                     print(
-                        f"  {name:<26}{stage['seconds']:>9.1f} s{stage['cpu_seconds']:>9.1f} CPU s"
+                        f"  {name:<{width}}{stage['seconds']:>9.1f} s{stage['cpu_seconds']:>9.1f} CPU s"
                         f"{stage['peak_mib']:>9.0f} MiB",
                         flush=True,
                     )
-                for name, value in ratios(result).items():
-                    print(f"  {name:<26}{value:>9.2f}", flush=True)
+                for name, value in figures.items():
+                    print(f"  {name:<{width}}{value:>9.2f}", flush=True)
                 for leftover in work.glob(f"*_{rows}.*"):
                     leftover.unlink()
     finally:
