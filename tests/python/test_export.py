@@ -4,12 +4,16 @@ DuckDB file that DuckDB's 1.x drivers (Tableau's JDBC route) open."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import os
 import re
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -437,3 +441,56 @@ def test_the_duckdb_file_alone_loads_a_view_that_does_not_bind_or_differs_from_i
         "late": ("VIEW", [(0, 2), (1, 1), (2, 2)]),
         "extra": ("BASE TABLE", [(k,) for k in range(2, 7)]),
     }
+
+
+def test_parquet_files_of_one_row_group_each_are_loaded_side_by_side(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    files = {name: tmp_path / f"{name}.parquet" for name in ("empty", "one", "three")}
+    con.execute(f"copy (select range as x from range(0)) to '{files['empty']}' (format parquet)")
+    con.execute(f"copy (select range as x from range(5000)) to '{files['one']}' (format parquet)")
+    three = f"copy (select range as x from range(5000)) to '{files['three']}' (format parquet, row_group_size 2048)"
+    con.execute(three)
+    assert export_module._one_row_group_each({"empty": files["empty"], "one": files["one"]})
+    assert not export_module._one_row_group_each(files)
+
+
+def _hashes(out: Path) -> dict[Path, str]:
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(("failing", "other"), [("_write_hyper", "_write_duckdb"), ("_write_duckdb", "_write_hyper")])
+def test_a_loader_failing_beside_the_other_waits_for_it_and_leaves_the_previous_exports(
+    shipped_warehouse: Path, tmp_path: Path, monkeypatch, failing: str, other: str
+) -> None:
+    out = tmp_path / "exports"
+    export(shipped_warehouse, out, log=lambda _: None)
+    before = _hashes(out)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    events: list[str] = []
+    other_started = threading.Event()
+    loads = getattr(export_module, other)
+
+    def other_loader(*args, **kwargs):
+        other_started.set()
+        written = loads(*args, **kwargs)
+        time.sleep(0.5)  # still at work when the failure comes
+        events.append("the other finished")
+        return written
+
+    def failing_loader(*args, **kwargs):
+        assert other_started.wait(60)
+        events.append("failed")
+        raise OSError(f"{failing} failed")
+
+    monkeypatch.setattr(export_module, other, other_loader)
+    monkeypatch.setattr(export_module, failing, failing_loader)
+    lines: list[str] = []
+    with pytest.raises(OSError, match=f"{failing} failed"):
+        export(shipped_warehouse, out, log=lines.append)
+    assert any("side by side" in line for line in lines), "the shipped sample's files are one row group each"
+    assert events == ["failed", "the other finished"], "the failure is raised once the other loader has ended"
+    assert _hashes(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports", "tmp"], "no half-written directory left"
+    assert list(scratch.iterdir()) == [], "the DuckDB file's scratch folder is gone"

@@ -23,7 +23,8 @@ query) are written on every thread, in no particular order.
 Types survive in Hyper, Parquet and DuckDB: booleans stay booleans, counts
 BIGINT, money and rates doubles (rates as fractions), bands text with their
 `_band_order` sort key. DuckDB writes the Parquet files; Hyper loads each
-with its own COPY from Parquet (`external()`), the fast path, never row by row.
+with its own COPY from Parquet (`external()`), the fast path, never row by row. The DuckDB file and Hyper
+load side by side when every Parquet file is one row group (`_one_row_group_each`), else one after the other.
 Files and folders are created with the user's umask, like any file they write.
 
 Formats: every one by default; `formats` (`metanprom export --formats`) writes only those asked for,
@@ -49,6 +50,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -228,6 +230,19 @@ class _Deferred:
 
     columns: list[tuple[str, str]]
     write: Callable[[], Path]
+
+
+def _one_row_group_each(parquet_files: dict[str, Path]) -> bool:
+    """Whether every Parquet file holds at most one row group (DuckDB writes 122,880 rows to one)."""
+    if not parquet_files:
+        return True
+    con = duckdb.connect()
+    try:
+        paths = [str(path) for path in parquet_files.values()]
+        (most,) = con.execute("select max(num_row_groups) from parquet_file_metadata(?)", [paths]).fetchone()
+    finally:
+        con.close()
+    return most <= 1
 
 
 def _hyper_memory_limit() -> dict[str, str]:
@@ -535,20 +550,39 @@ def export(
         finally:
             con.close()
         log(f"  {' and '.join(f for f in ('parquet', 'csv') if f in chosen) or 'row counts'} done ({len(marts)} marts)")
-        if "duckdb" in chosen:
-            log(f"  writing the DuckDB file ({storage}) ...")
+
+        def write_duckdb() -> list[str]:
             # written in a folder of a plain name, then moved: DuckDB misplaces the write-ahead log of a database
             # whose path has a '?'
             scratch = Path(tempfile.mkdtemp(prefix="metanprom-duckdb-"))
             try:
-                duckdb_views = _write_duckdb(parquet_files, scratch / DUCKDB_FILE, storage, views, deferred)
+                written = _write_duckdb(parquet_files, scratch / DUCKDB_FILE, storage, views, deferred)
                 shutil.move(scratch / DUCKDB_FILE, staging / "duckdb" / DUCKDB_FILE)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
-        if "hyper" in chosen:
-            log("  loading Tableau .hyper files ...")
+            return written
+
+        def write_hyper() -> None:
             _write_hyper(parquet_files, staging / "hyper", staging / ".hyper-logs")
             shutil.rmtree(staging / ".hyper-logs", ignore_errors=True)
+
+        if "duckdb" in chosen and "hyper" in chosen and _one_row_group_each(parquet_files):
+            log(f"  writing the DuckDB file ({storage}) and loading Tableau .hyper files side by side ...")
+            # each engine reads a Parquet file's row groups on threads of its own: with one row group a file, each
+            # loads on one core, so the two side by side use both (at 10,000 customers 1.9 s -> 1.4 s); with more,
+            # each already uses both, and side by side they only hold more memory at once (at 10 million customers
+            # 48 s -> 50 s, 1.4 -> 2.3 GiB)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                hyper_job = pool.submit(write_hyper)
+                duckdb_views = write_duckdb()  # if it raises, leaving the pool waits for Hyper first
+                hyper_job.result()
+        else:
+            if "duckdb" in chosen:
+                log(f"  writing the DuckDB file ({storage}) ...")
+                duckdb_views = write_duckdb()
+            if "hyper" in chosen:
+                log("  loading Tableau .hyper files ...")
+                write_hyper()
         if "parquet" not in chosen:
             shutil.rmtree(parquet_dir, ignore_errors=True)
         _write_dictionary(staging, marts, dictionary, csv_rows, counts, chosen, duckdb_views)
