@@ -26,21 +26,33 @@ def _cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
     inputs = {name: getattr(args, name) for name in FORMATS}
+    deliveries = None
     if not args.no_deliverables:
         export_formats(args.formats)  # a wrong --formats is refused before the build, not after it
-    result = pipeline.build(inputs, warehouse, dbt_target=args.target)
-    args.warehouse_replaced = True  # from here on a failure leaves the new warehouse in place
-    if not args.no_deliverables:
-        from metanprom.delivery.deliver import deliver
 
-        delivered = deliver(
-            result.warehouse,
-            Path(args.exports) if args.exports else None,
-            pseudonymise=args.pseudonymise,
-            duckdb_storage=args.duckdb_storage_version,
-            report_dir=Path(args.report) if args.report else None,
-            formats=args.formats,
-        )
+        def deliveries(built: Path, swapped_in_as: Path, verdict: pipeline.SwapVerdict | None = None):
+            from metanprom.delivery.deliver import deliver
+
+            return deliver(
+                built,
+                Path(args.exports) if args.exports else None,
+                pseudonymise=args.pseudonymise,
+                duckdb_storage=args.duckdb_storage_version,
+                report_dir=Path(args.report) if args.report else None,
+                formats=args.formats,
+                source=swapped_in_as,
+                checkpoint=verdict.check if verdict else None,
+                before_swap=verdict.wait if verdict else None,
+            )
+
+    # on DuckDB the exports and reports are made beside the mart gate, and swapped in after the warehouse
+    result = pipeline.build(inputs, warehouse, dbt_target=args.target, beside_mart_gate=deliveries)
+    args.warehouse_replaced = True  # from here on a failure leaves the new warehouse in place
+    if deliveries is not None:
+        if result.beside is not None:
+            delivered = result.beside.result()
+        else:
+            delivered = deliveries(result.warehouse, result.warehouse)
         result.seconds.update(delivered.seconds)
         result.cpu_seconds.update(delivered.cpu_seconds)
     if args.timings:

@@ -34,12 +34,13 @@ def _fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fail: bool = False) -
             raise RuntimeError("disk full")
         return {"out": str(tmp_path / "exports")}
 
-    def write_report(warehouse, lang, out_dir=None):
-        step(f"report {lang}")
-        return (out_dir or tmp_path) / f"report_{lang}.html"
+    def write_reports(warehouse, langs, out_dir=None, source=None, before_swap=None):
+        for lang in langs:
+            step(f"report {lang}")
+        return [(out_dir or tmp_path) / f"report_{lang}.html" for lang in langs]
 
     monkeypatch.setattr("metanprom.delivery.export.export", export)
-    monkeypatch.setattr("metanprom.delivery.report.write_report", write_report)
+    monkeypatch.setattr("metanprom.delivery.report.write_reports", write_reports)
     return running
 
 
@@ -83,7 +84,8 @@ def test_run_passes_report_and_exports_to_the_delivery(
 ) -> None:
     asked: dict[str, object] = {}
 
-    def build(inputs, warehouse, dbt_target):
+    def build(inputs, warehouse, dbt_target, beside_mart_gate):
+        # as on Spark: nothing runs beside the mart gate, the delivery comes after the build
         return pipeline.RunResult(warehouse=warehouse)
 
     def deliver(warehouse, exports_dir=None, **kwargs):
@@ -119,7 +121,9 @@ def test_run_refuses_an_unknown_export_format_before_it_builds(
     assert "'xlsx'" in err and "hyper, duckdb, parquet, csv" in err and "nothing already built was changed" in err
     # --no-deliverables writes no exports: its --formats is not looked at
     monkeypatch.setattr(
-        pipeline, "build", lambda inputs, warehouse, dbt_target: pipeline.RunResult(warehouse=warehouse)
+        pipeline,
+        "build",
+        lambda inputs, warehouse, dbt_target, beside_mart_gate: pipeline.RunResult(warehouse=warehouse),
     )
     monkeypatch.setattr("metanprom.cli.summary_text", lambda warehouse, inputs: "")
     assert main([*argv, "--no-deliverables"]) == 0

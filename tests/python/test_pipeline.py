@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
+import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import duckdb
@@ -13,7 +16,10 @@ import pytest
 
 from metanprom import pipeline
 from metanprom.cli import main
+from metanprom.delivery import deliver as deliver_module
 from metanprom.devtools.generator import INVALID_PRODUCTS_EVERY
+from metanprom.ingest.check_results import CheckResult
+from metanprom.ingest.gate_process import GateOutcome, GateProcess
 from metanprom.ingest.inputs import InputError
 from metanprom.settings import PROJECT_DIR
 from metanprom.warehouse import connect
@@ -394,6 +400,127 @@ def test_a_failure_after_the_swap_says_the_new_warehouse_is_in_place(
     assert "nothing already built was changed" not in err
     assert "the new warehouse was built, checked and swapped in" in err
     assert target.exists() and not exports.exists()
+
+
+def test_a_swap_verdict_lets_what_waits_go_on_only_once_the_warehouse_is_swapped_in() -> None:
+    verdict = pipeline.SwapVerdict()
+    verdict.check()  # not known yet: go on
+    verdict.swapped()
+    verdict.check()
+    verdict.wait()
+    refused = pipeline.SwapVerdict()
+    refused.not_swapped()
+    with pytest.raises(pipeline.NotSwappedIn):
+        refused.check()
+    with pytest.raises(pipeline.NotSwappedIn):
+        refused.wait()
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def _delivered_from(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    """Every call of deliver: the warehouse it read, and whether it was given the run's verdict."""
+    calls: list[dict[str, object]] = []
+    deliver = deliver_module.deliver
+
+    def spied(warehouse, *args, **kwargs):
+        calls.append({"warehouse": Path(warehouse), "verdict": kwargs.get("before_swap") is not None})
+        return deliver(warehouse, *args, **kwargs)
+
+    monkeypatch.setattr(deliver_module, "deliver", spied)
+    return calls
+
+
+def test_the_exports_and_reports_are_made_beside_the_mart_gate_and_name_the_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On DuckDB the exports and reports read the new file while the mart gate checks it; they name the warehouse
+    it becomes, and are swapped in after it."""
+    calls = _delivered_from(monkeypatch)
+    target, exports, reports = tmp_path / "w.duckdb", tmp_path / "exports", tmp_path / "reports"
+    assert main(["run", "--warehouse", str(target), "--exports", str(exports), "--report", str(reports)]) == 0
+    assert len(calls) == 1 and calls[0]["verdict"]
+    assert calls[0]["warehouse"].name.startswith("metanprom_building_"), "they read the new file, not the swapped one"
+    assert json.loads((exports / "export.json").read_text())["warehouse"] == str(target)
+    for report in ("report_en.html", "report_ru.html"):
+        assert str(target) in (reports / report).read_text(encoding="utf-8")
+        assert "metanprom_building_" not in (reports / report).read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".inputs", "exports", "reports", "w.duckdb"]
+    assert sorted(p.name for p in reports.iterdir()) == ["report_en.html", "report_ru.html"]
+
+
+@pytest.mark.parametrize("gate", ["slow", "quick"])
+def test_a_failed_mart_gate_swaps_in_nothing_made_beside_it(
+    shipped_warehouse: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    gate: str,
+) -> None:
+    """The mart gate fails while the exports and reports are being made: `slow`, once they are written and wait to
+    be swapped in; `quick`, at once (they stop at their first step). Either way the old warehouse, exports and
+    reports stay, and nothing new is left behind."""
+    calls = _delivered_from(monkeypatch)
+    target, exports, reports = tmp_path / "w.duckdb", tmp_path / "exports", tmp_path / "reports"
+    target.write_bytes(shipped_warehouse.read_bytes())
+    exports.mkdir()
+    (exports / "export.json").write_text("{}", encoding="utf-8")
+    reports.mkdir()
+    (reports / "report_en.html").write_text("the old report", encoding="utf-8")
+    before = {folder: _files(folder) for folder in (exports, reports)}
+    warehouse_before = hashlib.sha256(target.read_bytes()).hexdigest()
+    checked = GateProcess.check_marts
+    asked: list[str] = []
+    waits, checks = pipeline.SwapVerdict.wait, pipeline.SwapVerdict.check
+
+    def wait(verdict):
+        asked.append("wait")
+        return waits(verdict)
+
+    def check(verdict):
+        try:
+            return checks(verdict)
+        except pipeline.NotSwappedIn:
+            asked.append("stopped at a step")
+            raise
+
+    bad = CheckResult("mart", "customers", "a check made to fail", None, "error", False, 1, "made to fail")
+
+    def failing(gates, warehouse, raw_rows):
+        real, failed = checked(gates, warehouse, raw_rows), Future()
+        if gate == "quick":
+            failed.set_result(GateOutcome([bad], None))
+            return failed
+
+        def fail(done: Future) -> None:
+            time.sleep(8)  # the exports and reports of 10,000 rows are written by then
+            failed.set_result(GateOutcome([*done.result().value, bad], done.result().cpu_seconds))
+
+        real.add_done_callback(fail)
+        return failed
+
+    monkeypatch.setattr(GateProcess, "check_marts", failing)
+    monkeypatch.setattr(pipeline.SwapVerdict, "wait", wait)
+    monkeypatch.setattr(pipeline.SwapVerdict, "check", check)
+    argv = ["run", "--warehouse", str(target), "--exports", str(exports), "--report", str(reports)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "a check made to fail" in err and "nothing already built was changed" in err
+    assert len(calls) == 1 and calls[0]["verdict"], "the exports and reports were made beside the gate"
+    # (a wait that is refused raises from its check too)
+    assert asked.count("stopped at a step") == 2, asked
+    if gate == "slow":
+        assert asked.count("wait") == 2, "the exports and the reports each waited to be swapped in"
+    else:
+        assert asked.count("wait") == 0, "the exports and the reports each stopped at a step, before the end"
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == warehouse_before
+    assert {folder: _files(folder) for folder in (exports, reports)} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".inputs", "exports", "reports", "w.duckdb"]
+    assert sorted(p.name for p in reports.iterdir()) == ["report_en.html"], "no report's new file is left"
 
 
 def test_summary_reports_counts_clusters_and_hypotheses(shipped_warehouse: Path, capsys) -> None:

@@ -35,15 +35,22 @@ def deliver(
     log: Callable[[str], None] = print,
     report_dir: Path | None = None,
     formats: str | tuple[str, ...] | None = None,
+    source: Path | None = None,
+    checkpoint: Callable[[], None] | None = None,
+    before_swap: Callable[[], None] | None = None,
 ) -> Delivered:
     """Write the exports of `warehouse` into `exports_dir` and its reports into `report_dir` (each None: under
     `settings.output_dir()`); `formats`: the export formats (`export.export_formats`; None: every one).
 
     Both only read the warehouse, so they run side by side (the exports in DuckDB and Hyper, the charts
     in matplotlib). Each writes new files and swaps them in whole: a failure replaces nothing.
+
+    A run delivers its new warehouse before it is swapped in (beside the mart gate: `pipeline.SwapVerdict`):
+    `source` is the warehouse the exports and reports name; `checkpoint` (between steps) and `before_swap`
+    (before each swap in) raise to abandon them, and nothing is swapped in.
     """
     from metanprom.delivery.export import export, export_formats
-    from metanprom.delivery.report import write_report
+    from metanprom.delivery.report import write_reports
 
     chosen = export_formats(formats)  # before anything runs: a wrong format is refused at once
     seconds: dict[str, float] = {}
@@ -51,7 +58,15 @@ def deliver(
     def exports() -> Path:
         step = time.perf_counter()
         out = export(
-            warehouse, exports_dir, pseudonymise=pseudonymise, duckdb_storage=duckdb_storage, log=log, formats=chosen
+            warehouse,
+            exports_dir,
+            pseudonymise=pseudonymise,
+            duckdb_storage=duckdb_storage,
+            log=log,
+            formats=chosen,
+            source=source,
+            checkpoint=checkpoint,
+            before_swap=before_swap,
         )
         seconds["exports"] = time.perf_counter() - step
         log(f"  exports done in {seconds['exports']:.1f} s")
@@ -59,7 +74,9 @@ def deliver(
 
     def reports() -> list[Path]:
         step = time.perf_counter()
-        paths = [write_report(warehouse, lang, report_dir) for lang in REPORT_LANGUAGES]
+        if checkpoint:
+            checkpoint()
+        paths = write_reports(warehouse, REPORT_LANGUAGES, report_dir, source=source, before_swap=before_swap)
         seconds["reports"] = time.perf_counter() - step
         log(f"  reports done in {seconds['reports']:.1f} s")
         return paths

@@ -478,10 +478,18 @@ def export(
     duckdb_storage: str | None = None,
     _after_each: Callable[[str], None] | None = None,
     formats: str | tuple[str, ...] | list[str] | None = None,
+    source: Path | None = None,
+    checkpoint: Callable[[], None] | None = None,
+    before_swap: Callable[[], None] | None = None,
 ) -> dict[str, object]:
     """Write every mart to hyper/, parquet/, duckdb/ and csv/ under `out` (or to the folders of `formats` alone:
     `export_formats`), swapping the whole directory in at the end. `duckdb_storage`: the DuckDB file's storage
-    version (default $METANPROM_TABLEAU_DUCKDB_STORAGE, else DEFAULT_DUCKDB_STORAGE)."""
+    version (default $METANPROM_TABLEAU_DUCKDB_STORAGE, else DEFAULT_DUCKDB_STORAGE).
+
+    For a run that exports a new warehouse before it is swapped in (`pipeline.build(beside_mart_gate=...)`):
+    `source`, the warehouse export.json names (default `warehouse`); `checkpoint`, called after each mart and
+    before the loads, and `before_swap`, called before the swap, each raise to abandon the export (nothing is
+    swapped in, the new files go)."""
     out = Path(out) if out else output_dir() / "exports"
     chosen = export_formats(formats)
     storage = duckdb_storage or os.environ.get(DUCKDB_STORAGE_ENV) or DEFAULT_DUCKDB_STORAGE
@@ -546,10 +554,14 @@ def export(
                     csv_rows[mart] = {name: csv_format(name, kind) for name, kind, *_ in described}
                 if _after_each:
                     _after_each(mart)
+                if checkpoint:
+                    checkpoint()
             dictionary = data_dictionary(con, list(marts), csv_rows)
         finally:
             con.close()
         log(f"  {' and '.join(f for f in ('parquet', 'csv') if f in chosen) or 'row counts'} done ({len(marts)} marts)")
+        if checkpoint:
+            checkpoint()
 
         def write_duckdb() -> list[str]:
             # written in a folder of a plain name, then moved: DuckDB misplaces the write-ahead log of a database
@@ -589,7 +601,7 @@ def export(
         (staging / "export.json").write_text(
             json.dumps(
                 {
-                    "warehouse": str(warehouse),
+                    "warehouse": str(source or warehouse),
                     "pseudonymised": pseudonymise,
                     "formats": list(chosen),
                     "duckdb_storage_version": storage if "duckdb" in chosen else None,
@@ -602,6 +614,8 @@ def export(
             encoding="utf-8",
         )
         _honour_umask(staging)
+        if before_swap:
+            before_swap()
         # The swap: the old directory is moved aside, the new one takes its name, the old one goes.
         previous = out.with_name(f".{out.name}.old")
         shutil.rmtree(previous, ignore_errors=True)

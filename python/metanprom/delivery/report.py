@@ -15,6 +15,7 @@ import html
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -199,13 +200,6 @@ def _template() -> jinja2.Template:
     return environment.get_template("report.html.j2")
 
 
-def build_report(warehouse: Path, lang: str) -> str:
-    """The report of `warehouse` as one HTML string."""
-    if lang not in TEXT:
-        raise ValueError(f"unknown language {lang!r}; expected en or ru")
-    return render_report(report_rows(warehouse), lang, str(warehouse))
-
-
 def render_report(rows: dict[str, list[dict[str, Any]]], lang: str, source: str) -> str:
     """The marts' rows (`report_rows`) and two charts rendered into templates/report.html.j2."""
     return _template().render(
@@ -226,13 +220,44 @@ def render_report(rows: dict[str, list[dict[str, Any]]], lang: str, source: str)
 
 def write_report(warehouse: Path, lang: str, out_dir: Path | None = None) -> Path:
     """Write report_<lang>.html atomically; return its path."""
+    return write_reports(warehouse, (lang,), out_dir)[0]
+
+
+def write_reports(
+    warehouse: Path,
+    langs: tuple[str, ...],
+    out_dir: Path | None = None,
+    source: Path | None = None,
+    before_swap: Callable[[], None] | None = None,
+) -> list[Path]:
+    """Write report_<lang>.html for each language atomically (the marts read once for all); return their paths.
+
+    Each is written to a new file, renamed over the old one once every one is written and `before_swap` (if given)
+    has returned; if anything raises, the new files go and the old ones stay. `source`: the warehouse the reports
+    name (default `warehouse`; a run that reports on its new file before it is swapped in names where it goes)."""
+    for lang in langs:
+        if lang not in TEXT:
+            raise ValueError(f"unknown language {lang!r}; expected en or ru")
     out_dir = Path(out_dir) if out_dir else output_dir() / "report"
     out_dir.mkdir(parents=True, exist_ok=True)
-    text = build_report(warehouse, lang)
-    target = out_dir / f"report_{lang}.html"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=out_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
-    return target
+    rows = report_rows(warehouse)
+    written: list[tuple[str, Path]] = []
+    try:
+        for lang in langs:
+            text = render_report(rows, lang, str(source or warehouse))
+            target = out_dir / f"report_{lang}.html"
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=out_dir)
+            written.append((tmp, target))
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.chmod(tmp, 0o644)
+        if before_swap:
+            before_swap()
+        while written:
+            tmp, target = written[0]
+            os.replace(tmp, target)
+            written.pop(0)
+    finally:
+        for tmp, _ in written:
+            Path(tmp).unlink(missing_ok=True)
+    return [out_dir / f"report_{lang}.html" for lang in langs]

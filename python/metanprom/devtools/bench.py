@@ -378,10 +378,10 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "The pipeline is `metanprom run` on one generated current-format extract of that size (the older",
         "format stays the shipped 10,000-row sample): input checks and the raw Great Expectations gate, then",
         "`dbt build` of every seed, model (SQL and Python: correlations, clusters, segment tests, hypotheses),",
-        "and data test (not the unit tests: CI runs them) into a new file, the mart gate, the swap, the exports",
-        "(Hyper, Parquet, CSV) and the two reports. The same-analysis stage is `dbt build` (models only,",
-        "start-up included, a fresh file; dbt reuses the run's parse of the project, as a second build of an",
-        "unchanged project does) of what the pandas baseline computes: "
+        "and data test (not the unit tests: CI runs them) into a new file, the mart gate with the exports",
+        "(Hyper, Parquet, CSV) and the two reports made beside it, then the swaps. The same-analysis stage is",
+        "`dbt build` (models only, start-up included, a fresh file; dbt reuses the run's parse of the project, as a",
+        "second build of an unchanged project does) of what the pandas baseline computes: "
         + ", ".join(f"`{m}`" for m in SAME_ANALYSIS)
         + ".",
         "Each size's dbt stages keep dbt's target and log folders in a new folder of their own: the first",
@@ -399,7 +399,9 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "",
         "`CPU seconds` is user and system time of the stage's process and every process it waited for (dbt,",
         "DuckDB's and Hyper's threads and Hyper's server included; the steps of the run: of the run's process while",
-        "the step ran). `cores busy` is CPU seconds per second of wall time: a stage near the machine's",
+        "the step ran, the gates' of their own process; the mart gate's step runs beside the exports and reports, so",
+        "the steps' seconds may add up to more than the run's). `cores busy` is CPU seconds per second of wall",
+        "time: a stage near the machine's",
         f"{info['cores']} cores worked all the time on every core, so running its parts side by side or in another",
         "order cannot make it faster, only less work can; a stage near 1 ran on one core.",
         "",

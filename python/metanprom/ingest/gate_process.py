@@ -93,6 +93,7 @@ class GateProcess:
 
     def __init__(self) -> None:
         self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(start_method()))
+        self._stop_with: Future | None = None
 
     def check_raw(self, files: dict[str, Path | str]) -> Future:
         """`quality.check_raw(files)` in the gate process: `.result()` gives a GateOutcome of (results, rows), or
@@ -104,8 +105,18 @@ class GateProcess:
         results."""
         return self._pool.submit(_marts, warehouse, raw_rows)
 
+    def stop_with(self, work: Future) -> None:
+        """Stop the process once `work` (a future in the run's process: the exports and reports made beside the mart
+        gate) is done, not when the context ends. The gate process's CPU time is added to the run's when it is
+        reaped (`clock.cpu_seconds`), so it is reaped after that work, not in the middle of its figures."""
+        self._stop_with = work
+
     def __enter__(self) -> GateProcess:
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
-        self._pool.shutdown(wait=kind is None, cancel_futures=True)
+        wait = kind is None
+        if self._stop_with is not None:
+            self._stop_with.add_done_callback(lambda _: self._pool.shutdown(wait=wait, cancel_futures=True))
+        else:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
