@@ -233,8 +233,9 @@ def write_reports(
     """Write report_<lang>.html for each language atomically (the marts read once for all); return their paths.
 
     Each is written to a new file, renamed over the old one once every one is written and `before_swap` (if given)
-    has returned; if anything raises, the new files go and the old ones stay. `source`: the warehouse the reports
-    name (default `warehouse`; a run that reports on its new file before it is swapped in names where it goes)."""
+    has returned; if anything raises before the renames, the new files go and every old one stays. `source`: the
+    warehouse the reports name (default `warehouse`; a run that reports on its new file before it is swapped in
+    names where it goes)."""
     for lang in langs:
         if lang not in TEXT:
             raise ValueError(f"unknown language {lang!r}; expected en or ru")
