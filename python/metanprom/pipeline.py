@@ -285,11 +285,12 @@ def build(
     """Build every model and run every dbt test into a fresh file, then swap it in as `warehouse`.
 
     `beside_mart_gate(built, warehouse, verdict)`, on DuckDB: called in a thread of its own with the new file
-    once dbt has built it, while the mart gate checks it, and given the path it is swapped in at and a
-    SwapVerdict. It may read the new file, and must swap in nothing it makes of it before `verdict.wait()` has
-    returned (that raises if the run fails: the gate, or the swap). On a failure the run waits for it to end
-    before the new file goes; on success its outcome is `RunResult.beside`. On Spark it is not called (the
-    marts are copied into the new file after the gate).
+    (by a second name that the swap leaves in place, `_beside`) once dbt has built it, while the mart gate checks
+    it, and given the path it is swapped in at and a SwapVerdict. It may read the new file, and must swap in
+    nothing it makes of it before `verdict.wait()` has returned (that raises if the run fails: the gate, or the
+    swap). On a failure the run waits for it to end before the new file goes; on success its outcome is
+    `RunResult.beside`. It is not called on Spark (the marts are copied into the new file after the gate), nor
+    where the file system makes no hard link: `RunResult.beside` is then None.
 
     `inputs` maps an extract format to a user's file, or None for the shipped seed. `dbt_target`: the dbt target
     that builds (profiles.yml): `dev`, DuckDB, into the new file itself; `spark`, Apache Spark (`metanprom
@@ -368,7 +369,7 @@ def build(
     building = target.with_name(f"metanprom_building_{hashlib.sha256(target.name.encode()).hexdigest()[:8]}.duckdb")
     verdict = SwapVerdict()
     beside: Future | None = None
-    for leftover in (building, building.with_name(building.name + ".wal")):
+    for leftover in (building, building.with_name(building.name + ".wal"), _reading_link(building)):
         leftover.unlink(missing_ok=True)
     try:
         if on_spark:
@@ -426,10 +427,9 @@ def build(
                 if beside_mart_gate is not None:
                     # the gate works in its own process, the exports and reports here: at 10,000 rows the run's end
                     # (dbt's last node to the summary) took 3.0-3.3 s instead of 3.5-3.9 s one after the other
-                    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside-mart-gate")
-                    beside = pool.submit(beside_mart_gate, building, target, verdict)
-                    pool.shutdown(wait=False)  # its thread ends with the call; the run waits for that where it must
-                    gates.stop_with(beside)
+                    beside = _beside(beside_mart_gate, building, target, verdict)
+                    if beside is not None:
+                        gates.stop_with(beside)
                 outcome = mart_gate.result()
                 mart_results, mart_cpu = outcome.value, outcome.cpu_seconds
         # Gate 2 (run on either route above): Great Expectations on the public marts, where they were built,
@@ -459,6 +459,36 @@ def build(
     verdict.swapped()
     result.beside = beside
     return result
+
+
+def _reading_link(building: Path) -> Path:
+    """The second name of the new file that what runs beside the mart gate reads it by (`_beside`)."""
+    return building.with_name(f"{building.stem}_reading{building.suffix}")
+
+
+def _beside(
+    work: Callable[[Path, Path, SwapVerdict], object], building: Path, target: Path, verdict: SwapVerdict
+) -> Future | None:
+    """`work(file, target, verdict)` started in a thread of its own, reading the new file by a second name (a hard
+    link, `_reading_link`): the swap renames the new file, and whatever `work` opens by name after it must still
+    find it there. The link goes when `work` ends. None where the file system makes no hard link: the run then
+    makes nothing beside the gate (the caller delivers after the swap)."""
+    reading = _reading_link(building)
+    try:
+        os.link(building, reading)
+    except OSError:
+        return None
+
+    def run() -> object:
+        try:
+            return work(reading, target, verdict)
+        finally:
+            reading.unlink(missing_ok=True)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside-mart-gate")
+    future = pool.submit(run)
+    pool.shutdown(wait=False)  # its thread ends with `work`; the run waits for that where it must
+    return future
 
 
 def _not_swapped(verdict: SwapVerdict, beside: Future | None) -> None:

@@ -422,13 +422,16 @@ def _files(folder: Path) -> dict[str, str]:
     }
 
 
-def _delivered_from(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
-    """Every call of deliver: the warehouse it read, and whether it was given the run's verdict."""
+def _delivered_from(monkeypatch: pytest.MonkeyPatch, after_the_swap: bool = False) -> list[dict[str, object]]:
+    """Every call of deliver: the warehouse it read, and whether it was given the run's verdict. `after_the_swap`:
+    each starts reading only once the new warehouse is swapped in (as a slow start would)."""
     calls: list[dict[str, object]] = []
     deliver = deliver_module.deliver
 
     def spied(warehouse, *args, **kwargs):
         calls.append({"warehouse": Path(warehouse), "verdict": kwargs.get("before_swap") is not None})
+        if after_the_swap:
+            kwargs["before_swap"]()
         return deliver(warehouse, *args, **kwargs)
 
     monkeypatch.setattr(deliver_module, "deliver", spied)
@@ -439,8 +442,9 @@ def test_the_exports_and_reports_are_made_beside_the_mart_gate_and_name_the_ware
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On DuckDB the exports and reports read the new file while the mart gate checks it; they name the warehouse
-    it becomes, and are swapped in after it."""
-    calls = _delivered_from(monkeypatch)
+    it becomes, and are swapped in after it. Here they open it only after the swap (a slow start): they read it by
+    a name the swap leaves in place, which goes once they are done."""
+    calls = _delivered_from(monkeypatch, after_the_swap=True)
     target, exports, reports = tmp_path / "w.duckdb", tmp_path / "exports", tmp_path / "reports"
     assert main(["run", "--warehouse", str(target), "--exports", str(exports), "--report", str(reports)]) == 0
     assert len(calls) == 1 and calls[0]["verdict"]
@@ -451,6 +455,22 @@ def test_the_exports_and_reports_are_made_beside_the_mart_gate_and_name_the_ware
         assert "metanprom_building_" not in (reports / report).read_text(encoding="utf-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".inputs", "exports", "reports", "w.duckdb"]
     assert sorted(p.name for p in reports.iterdir()) == ["report_en.html", "report_ru.html"]
+
+
+def test_where_no_hard_link_can_be_made_the_exports_and_reports_come_after_the_swap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _delivered_from(monkeypatch)
+
+    def no_link(source, link):
+        raise OSError("hard links not supported here")
+
+    monkeypatch.setattr(pipeline.os, "link", no_link)
+    target, exports = tmp_path / "w.duckdb", tmp_path / "exports"
+    assert main(["run", "--warehouse", str(target), "--exports", str(exports), "--report", str(tmp_path / "r")]) == 0
+    assert calls == [{"warehouse": target, "verdict": False}], "delivered from the swapped-in warehouse"
+    assert json.loads((exports / "export.json").read_text())["warehouse"] == str(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".inputs", "exports", "r", "w.duckdb"]
 
 
 @pytest.mark.parametrize("gate", ["slow", "quick"])
