@@ -476,7 +476,6 @@ def export(
     marts: tuple[str, ...] = PUBLIC_MARTS,
     log: Callable[[str], None] = print,
     duckdb_storage: str | None = None,
-    _after_each: Callable[[str], None] | None = None,
     formats: str | tuple[str, ...] | list[str] | None = None,
     source: Path | None = None,
     checkpoint: Callable[[], None] | None = None,
@@ -552,8 +551,6 @@ def export(
                     )
                     described = con.execute(f"describe ({query})").fetchall()
                     csv_rows[mart] = {name: csv_format(name, kind) for name, kind, *_ in described}
-                if _after_each:
-                    _after_each(mart)
                 if checkpoint:
                     checkpoint()
             dictionary = data_dictionary(con, list(marts), csv_rows)
