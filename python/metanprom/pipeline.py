@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from metanprom.clock import Stopwatch
 from metanprom.ingest.formats import FORMATS
@@ -228,12 +229,22 @@ def run_dbt(
         for r in getattr(outcome.result, "results", None) or []
     ]
     if not outcome.success:
+        hints = {r.node.unique_id: _rules_hint(r.node) for r in getattr(outcome.result, "results", None) or []}
         failed = [r for r in results if r.status in ("error", "fail")]
-        detail = "\n".join(f"  {r.unique_id}: {r.status}: {r.message}" for r in failed)
+        detail = "\n".join(f"  {r.unique_id}: {r.status}: {r.message}{hints[r.unique_id]}" for r in failed)
         if outcome.exception is not None:
             detail += f"\n  {type(outcome.exception).__name__}: {outcome.exception}"
         raise DbtFailure(f"dbt {args[0]} failed (full log: {log_file}):\n{detail.strip(chr(10))}")
     return results
+
+
+def _rules_hint(node: Any) -> str:
+    """For a column_rules test (one query for a node's not_null, accepted_range and accepted_values tests), how
+    to see which of its rules failed: each as a test of its own, with its failing rows."""
+    metadata = getattr(node, "test_metadata", None)
+    if metadata is None or metadata.name != "column_rules" or not getattr(node, "attached_node", None):
+        return ""
+    return f" (which rules, each with its failing rows: dbt test --select {node.attached_node.split('.')[-1]})"
 
 
 def _close_dbt_duckdb() -> None:
