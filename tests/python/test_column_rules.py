@@ -21,7 +21,15 @@ from conftest import DBT_TARGET
 from metanprom import pipeline
 from metanprom.settings import PROJECT_DIR
 
-RULES = ("not_null", "accepted_range", "accepted_values")
+RULES = (
+    "not_null",
+    "accepted_range",
+    "accepted_values",
+    "expression_holds",
+    "unique",
+    "unique_combination_of_columns",
+    "sums_to",
+)
 DBT_OPTIONS = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--quiet"]
 NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 
@@ -44,19 +52,36 @@ def _sql(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'" if isinstance(value, str) else repr(value)
 
 
-def _break_every_rule(connection: duckdb.DuckDBPyConnection, node: dict, tests: list[dict]) -> None:
-    """Make the node a table (a view's rows copied) and add rows that break each of its column rules: one
-    row of nulls; for a range, its bounds and beyond; for a set of values, two values outside it, one twice."""
+def _break_every_rule(connection: duckdb.DuckDBPyConnection, node: dict, tests: list[dict]) -> int:
+    """Make the node a table of its rows with each column shuffled on its own (which breaks keys, sums and
+    relations between columns), then add rows that break the rules on single values: one row of nulls; for a
+    range, its bounds and beyond; for a set of values, two values outside it, one twice; and a copy of three
+    rows."""
     relation = f'"{node["schema"]}"."{node["alias"]}"'
+    columns = [
+        name
+        for (name,) in connection.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position",
+            [node["schema"], node["alias"]],
+        ).fetchall()
+    ]
+    shuffled = " ".join(
+        f'{"from" if i == 0 else "join"} (select "{column}", row_number() over (order by hash(number, {i})) as n '
+        f"from numbered) as c{i}{' using (n)' if i else ''}"
+        for i, column in enumerate(columns)
+    )
+    connection.execute(f"create temp table numbered as select *, row_number() over () as number from {relation}")
+    quoted = ", ".join(f'"{column}"' for column in columns)
+    connection.execute(f"create temp table shuffled as select {quoted} {shuffled}")
     kind = connection.execute(
         "select table_type from information_schema.tables where table_schema = ? and table_name = ?",
         [node["schema"], node["alias"]],
     ).fetchone()[0]
-    if kind == "VIEW":
-        connection.execute(f"create temp table copied as select * from {relation}")
-        connection.execute(f"drop view {relation}")
-        connection.execute(f"create table {relation} as select * from copied")
-        connection.execute("drop table copied")
+    connection.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {relation}")
+    connection.execute(f"create table {relation} as select * from shuffled")
+    connection.execute("drop table numbered")
+    connection.execute("drop table shuffled")
     types = dict(
         connection.execute(
             "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
@@ -64,23 +89,28 @@ def _break_every_rule(connection: duckdb.DuckDBPyConnection, node: dict, tests: 
         ).fetchall()
     )
     rows: list[tuple[str, object]] = [("", None)]
+    unbreakable = 0
     for test in tests:
         arguments = test["test_metadata"]["kwargs"]
-        column = arguments["column_name"]
-        numeric = types[column].split("(")[0] in NUMBERS
+        column = arguments.get("column_name")
         if test["test_metadata"]["name"] == "accepted_range":
             for bound, step in (("min_value", -1), ("max_value", 1)):
                 if arguments.get(bound) is not None:
                     rows += [(column, arguments[bound]), (column, arguments[bound] + step)]
         elif test["test_metadata"]["name"] == "accepted_values" and types[column] != "BOOLEAN":
             values = arguments["values"]
+            numeric = types[column].split("(")[0] in NUMBERS
             outside = [max(values) + 1, max(values) + 2] if numeric else ["outside one", "outside two"]
             rows += [(column, outside[0]), (column, outside[0]), (column, outside[1])]
+        elif test["test_metadata"]["name"] == "accepted_values":
+            unbreakable += 1  # a set of values on a boolean column: no value lies outside it
     for column, value in rows:
         if column:
             connection.execute(f'insert into {relation} ("{column}") values ({_sql(value)})')
         else:
             connection.execute(f"insert into {relation} default values")
+    connection.execute(f"insert into {relation} select * from {relation} limit 3")
+    return unbreakable
 
 
 def test_column_rules_count_what_each_rule_counts(shipped_warehouse: Path, tmp_path: Path) -> None:
@@ -97,10 +127,10 @@ def test_column_rules_count_what_each_rule_counts(shipped_warehouse: Path, tmp_p
 
     copy = tmp_path / "metanprom.duckdb"
     shutil.copy(shipped_warehouse, copy)
-    nodes = {**manifest["nodes"]}
     with duckdb.connect(str(copy)) as connection:
-        for node_id, node_tests in rules_of.items():
-            _break_every_rule(connection, nodes[node_id], node_tests)
+        unbreakable = sum(
+            _break_every_rule(connection, manifest["nodes"][node_id], tests) for node_id, tests in rules_of.items()
+        )
 
     selection = [f"test_name:{name}" for name in (*RULES, "column_rules")]
     with pytest.raises(pipeline.DbtFailure) as failure:
@@ -108,7 +138,7 @@ def test_column_rules_count_what_each_rule_counts(shipped_warehouse: Path, tmp_p
     assert "(which rules, each with its failing rows: dbt test --select customers)" in str(failure.value)
     results = {r["unique_id"]: r for r in json.loads((DBT_TARGET / "run_results.json").read_text())["results"]}
 
-    broken = 0
+    broken: dict[str, int] = defaultdict(int)
     with duckdb.connect() as connection:
         connection.execute(f"attach '{copy}' as warehouse (read_only)")
         for node_id, node_tests in rules_of.items():
@@ -118,9 +148,11 @@ def test_column_rules_count_what_each_rule_counts(shipped_warehouse: Path, tmp_p
             assert {rule: failures for rule, _, failures in rows} == {n: f for n, f in expected.items() if f}, node_id
             assert merged_result["failures"] == sum(expected.values()), node_id
             assert merged_result["status"] == ("fail" if sum(expected.values()) else "pass"), node_id
-            broken += sum(1 for failures in expected.values() if failures)
-    # every rule was broken, but for a set of values on a boolean column (no value lies outside it)
-    assert broken >= 140
+            for test in node_tests:
+                broken[test["test_metadata"]["name"]] += bool(expected[test["name"]])
+    # every rule was broken, but a set of values on a boolean column
+    assert set(broken) == set(RULES), broken
+    assert sum(broken.values()) == sum(len(node_tests) for node_tests in rules_of.values()) - unbreakable, broken
 
 
 def _listed(*selection: str) -> set[str]:
@@ -138,7 +170,7 @@ def test_the_main_build_runs_column_rules_instead_of_the_rules_it_checks() -> No
     built = _listed(*pipeline.MAIN_BUILD[1:])
     merged = {node_id for node_id, node in manifest["nodes"].items() if _merged(node)}
     unit_tests = {node_id for node_id in everything if node_id.startswith("unit_test.")}
-    assert len(merged) >= 140 and unit_tests
+    assert len(merged) >= 190 and unit_tests
     assert built == everything - merged - unit_tests
     on_customers = {node_id for node_id in merged if manifest["nodes"][node_id]["attached_node"].endswith(".customers")}
     assert on_customers and _listed("--select", "customers", "--resource-type", "test") >= on_customers
@@ -160,7 +192,8 @@ def _test(name: str, node: str, *, tags: tuple[str, ...] = (), **config: object)
         "resource_type": "test",
         "name": f"{name}_{node}",
         "attached_node": f"model.metanprom.{node}",
-        "test_metadata": {"name": name, "kwargs": {"column_name": "x", **config.pop("kwargs", {})}},
+        "test_metadata": {"name": name, "kwargs": {"column_name": "x", "values": ["p"], **config.pop("kwargs", {})}},
+        "depends_on": config.pop("depends_on", {"nodes": [f"model.metanprom.{node}"]}),
         "config": {"tags": list(tags), "severity": "ERROR", "where": None, "limit": None, "store_failures": None,
                    "fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0", **config},
     }  # fmt: skip
@@ -178,7 +211,8 @@ def test_a_column_test_on_a_node_without_column_rules_stops_every_run(tmp_path: 
 @pytest.mark.parametrize(
     ("config", "reason"),
     [
-        ({"where": "x > 0"}, "where: x > 0"),
+        ({"limit": 5}, "limit: 5"),
+        ({"depends_on": {"nodes": ["model.metanprom.a", "model.metanprom.b"]}}, "it reads model.metanprom.b"),
         ({"severity": "warn"}, "severity: warn"),
         ({"kwargs": {"values": "{{ var('extract_formats') | list }}"}}, "argument values written in Jinja"),
     ],
@@ -186,7 +220,7 @@ def test_a_column_test_on_a_node_without_column_rules_stops_every_run(tmp_path: 
 def test_a_rule_one_query_cannot_check_as_its_own_test_is_refused(tmp_path, monkeypatch, config, reason) -> None:
     monkeypatch.setenv("METANPROM_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
     nodes = [_test("accepted_values", "a", **config)]
-    error = _operation("column_rules_of", {"node_id": "model.metanprom.a", "nodes": nodes})
+    error = _operation("column_rules_of", {"node_id": "model.metanprom.a", "relation": "a", "nodes": nodes})
     assert "test accepted_values_a cannot be checked" in error and reason in error and "checked_alone" in error
     nodes[0]["config"]["tags"] = ["checked_alone"]
-    assert _operation("column_rules_of", {"node_id": "model.metanprom.a", "nodes": nodes}) == ""
+    assert _operation("column_rules_of", {"node_id": "model.metanprom.a", "relation": "a", "nodes": nodes}) == ""

@@ -1,11 +1,13 @@
 {#-
-    One row per column rule of the model that fails: every not_null,
-    accepted_range and accepted_values test declared on its columns (except
-    those tagged checked_alone), checked in one scan of the model instead of
-    one query and one dbt node each (macro `column_rules_of`). `rule` is the
-    rule's own test, which `dbt test --select <rule>` runs alone to show its
-    failing rows; `failures` is what that test would count. The test's own
-    failures are their sum.
+    One row per failing rule of the model: each data test on the model alone
+    (not_null, accepted_range, accepted_values, expression_holds: counted in
+    one scan of the model; unique, unique_combination_of_columns, sums_to:
+    each its own query, as a scalar subquery), except those tagged
+    checked_alone, checked by one dbt node instead of one each (macro
+    `column_rules_of`). `rule` is the rule's own test, which
+    `dbt test --select <rule>` runs alone to show its failing rows;
+    `failures` is what that test would count. The test's own failures are
+    their sum.
 -#}
 {% test column_rules(model) %}
 
@@ -29,22 +31,40 @@ where false
 {%- if node_ids | length != 1 %}
     {{ exceptions.raise_compiler_error('column_rules: no single node is ' ~ model ~ ' (found: ' ~ node_ids ~ ')') }}
 {%- endif %}
-{%- set rules = column_rules_of(node_ids[0]) %}
+{%- set rules = column_rules_of(node_ids[0], model) %}
 {%- if not rules %}
-    {{ exceptions.raise_compiler_error('column_rules on ' ~ node_ids[0] ~ ' checks nothing: the node has no not_null, accepted_range or accepted_values test (other than tagged checked_alone); remove it') }}
+    {{ exceptions.raise_compiler_error('column_rules on ' ~ node_ids[0] ~ ' checks nothing: the node has no test it checks (other than tagged checked_alone); remove it') }}
 {%- endif %}
+{%- set counted = [] %}
+{%- set queried = [] %}
+{%- for rule in rules %}
+    {%- do (counted if rule.aggregate else queried).append(loop.index) %}
+{%- endfor %}
 
 with
+{%- if counted %}
 
 counted as (
 
     select
-        {%- for rule in rules %}
-        {{ rule.failures }} as rule_{{ loop.index }}{{ ',' if not loop.last }}
+        {%- for rule in rules if rule.aggregate %}
+        {{ rule.aggregate }} as rule_{{ counted[loop.index0] }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ model }}
 
 ),
+{%- endif %}
+{%- if queried %}
+
+queried as (
+
+    select
+        {%- for rule in rules if not rule.aggregate %}
+        (select count(*) from ({{ rule.query }}) as rule_query) as rule_{{ queried[loop.index0] }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+),
+{%- endif %}
 
 rules as (
 
@@ -52,7 +72,7 @@ rules as (
     select
         {{ loop.index }} as rule_number,
         {{ sql_string(rule.name) }} as rule,
-        {{ sql_string(rule.column) }} as column_name
+        {{ sql_string(rule.column) if rule.column is not none else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as column_name
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 
@@ -65,11 +85,16 @@ final as (
         rules.column_name,
         case rules.rule_number
             {%- for rule in rules %}
-            when {{ loop.index }} then counted.rule_{{ loop.index }}
+            when {{ loop.index }} then {{ 'counted' if rule.aggregate else 'queried' }}.rule_{{ loop.index }}
             {%- endfor %}
         end as failures
     from rules
+    {%- if counted %}
     cross join counted
+    {%- endif %}
+    {%- if queried %}
+    cross join queried
+    {%- endif %}
 
 )
 
