@@ -229,22 +229,43 @@ def run_dbt(
         for r in getattr(outcome.result, "results", None) or []
     ]
     if not outcome.success:
-        hints = {r.node.unique_id: _rules_hint(r.node) for r in getattr(outcome.result, "results", None) or []}
+        failed_rules = _failed_rules(getattr(outcome.result, "results", None) or [], warehouse)
         failed = [r for r in results if r.status in ("error", "fail")]
-        detail = "\n".join(f"  {r.unique_id}: {r.status}: {r.message}{hints[r.unique_id]}" for r in failed)
+        detail = "\n".join(
+            f"  {r.unique_id}: {r.status}: {r.message}{failed_rules.get(r.unique_id, '')}" for r in failed
+        )
         if outcome.exception is not None:
             detail += f"\n  {type(outcome.exception).__name__}: {outcome.exception}"
         raise DbtFailure(f"dbt {args[0]} failed (full log: {log_file}):\n{detail.strip(chr(10))}")
     return results
 
 
-def _rules_hint(node: Any) -> str:
-    """For a column_rules test (one query for a node's not_null, accepted_range and accepted_values tests), how
-    to see which of its rules failed: each as a test of its own, with its failing rows."""
-    metadata = getattr(node, "test_metadata", None)
-    if metadata is None or metadata.name != "column_rules" or not getattr(node, "attached_node", None):
-        return ""
-    return f" (which rules, each with its failing rows: dbt test --select {node.attached_node.split('.')[-1]})"
+def _failed_rules(node_results: list[Any], warehouse: Path) -> dict[str, str]:
+    """For each failed column_rules test (one query for the tests that read its model alone), its failing rules:
+    each by its own test's name, with what that test counts, read by running the test's query again on the
+    warehouse; and how to see their rows (each as a test of its own, a selection of one's own)."""
+    import duckdb
+
+    from metanprom.sqltext import sql_string
+
+    listed = {}
+    for result in node_results:
+        node = result.node
+        metadata = getattr(node, "test_metadata", None)
+        if str(result.status) != "fail" or metadata is None or metadata.name != "column_rules":
+            continue
+        model = node.attached_node.split(".")[-1]
+        try:
+            with duckdb.connect() as connection:
+                catalog = Path(DBT_WAREHOUSE_NAME).stem  # the name dbt's queries give the warehouse
+                connection.execute(f"attach {sql_string(warehouse)} as {catalog} (read_only)")
+                rows = connection.execute(node.compiled_code).fetchall()
+            rules = "".join(f"\n    {rule}: {failures}" for rule, _, failures in rows)
+        except duckdb.Error as error:  # the command below still names them
+            rules = f"\n    (its rules could not be listed: {error})"
+        how = f"\n    (each with its rows: dbt test --select {model})"
+        listed[node.unique_id] = f"; its failing rules, each with its own test's count:{rules}{how}"
+    return listed
 
 
 def _close_dbt_duckdb() -> None:
