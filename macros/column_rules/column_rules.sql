@@ -114,9 +114,9 @@
     {%- if test.test_metadata.get('namespace') is not none -%}
         {%- do differing.append("a package's test (" ~ test.test_metadata.namespace ~ ')') -%}
     {%- endif -%}
-    {%- set read = (test.get('depends_on') or {}).get('nodes') or [] -%}
-    {%- if read | reject('equalto', test.attached_node) | list -%}
-        {%- do differing.append('it reads ' ~ (read | reject('equalto', test.attached_node) | join(', '))) -%}
+    {%- set others = ((test.get('depends_on') or {}).get('nodes') or []) | reject('equalto', test.attached_node) | list -%}
+    {%- if others -%}
+        {%- do differing.append('it reads ' ~ (others | join(', '))) -%}
     {%- endif -%}
     {%- if differing -%}
         {{ exceptions.raise_compiler_error(

@@ -1,8 +1,10 @@
-"""The column_rules test (tests/dbt/generic/column_rules.sql): one query per node for its not_null,
-accepted_range and accepted_values tests, which the default selector (selectors.yml) runs instead of them.
+"""The column_rules test (tests/dbt/generic/column_rules.sql): one query per node for its data tests that read
+it alone (not_null, accepted_range, accepted_values, expression_holds, unique, unique_combination_of_columns,
+sums_to), which the default selector (selectors.yml) runs instead of them.
 
-Its counts are compared with the reference: each rule's own test (dbt's not_null and accepted_values, the
-project's accepted_range), run by dbt on the same warehouse, made to break every rule.
+Its counts are compared with the reference: each rule's own test (dbt's not_null, accepted_values and unique;
+the project's accepted_range, expression_holds, unique_combination_of_columns and sums_to), run by dbt on the
+same warehouse, made to break every rule.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from conftest import DBT_TARGET
 
 from metanprom import pipeline
 from metanprom.settings import PROJECT_DIR
+from metanprom.sqltext import sql_string
 
 RULES = (
     "not_null",
@@ -49,7 +52,7 @@ def _merged(test: dict) -> bool:
 
 
 def _sql(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'" if isinstance(value, str) else repr(value)
+    return sql_string(value) if isinstance(value, str) else repr(value)
 
 
 def _break_every_rule(connection: duckdb.DuckDBPyConnection, node: dict, tests: list[dict]) -> int:
@@ -139,7 +142,7 @@ def test_column_rules_count_what_each_rule_counts(shipped_warehouse: Path, tmp_p
 
     broken: dict[str, int] = defaultdict(int)
     with duckdb.connect() as connection:
-        connection.execute(f"attach '{copy}' as warehouse (read_only)")
+        connection.execute(f"attach {sql_string(copy)} as warehouse (read_only)")
         for node_id, node_tests in rules_of.items():
             expected = {test["name"]: results[test["unique_id"]]["failures"] for test in node_tests}
             merged_result = results[merged[node_id]["unique_id"]]
