@@ -74,6 +74,8 @@ bucket_counts as (
             '{{ column }}' as feature,
             floor(customers.{{ column }}::double / widths.bucket_width) as bucket,
             any_value(widths.bucket_width) as bucket_width,
+            min(customers.{{ column }}::double) as lowest_value,
+            max(customers.{{ column }}::double) as highest_value,
             count(*) filter (where customers.is_churned) as churned,
             count(*) filter (where not customers.is_churned) as retained,
             count(*) as everyone
@@ -91,6 +93,8 @@ bucket_counts as (
         'feature': 'string',
         'bucket': 'double',
         'bucket_width': 'double',
+        'lowest_value': 'double',
+        'highest_value': 'double',
         'churned': 'bigint',
         'retained': 'bigint',
         'everyone': 'bigint',
@@ -140,8 +144,70 @@ middle_buckets as (
 
 ),
 
--- second pass: every customer's value in its bucket, beside its extract's and feature's middle buckets (read
--- once: only the values of middle buckets are kept below)
+-- the buckets of any group's middle buckets, each counted per group in that group's own middle buckets (0
+-- outside them), with the range of the bucket's values
+middle_bucket_counts as (
+
+    select
+        {%- for group in groups %}
+            case
+                when
+                    bucket_counts.bucket
+                    between middle_buckets.{{ group }}_first_bucket and middle_buckets.{{ group }}_last_bucket
+                    then bucket_counts.{{ group }}
+                else 0
+            end as {{ group }},
+            middle_buckets.{{ group }}_below,
+            middle_buckets.{{ group }}_middle,
+        {%- endfor %}
+        bucket_counts.extract,
+        bucket_counts.feature,
+        bucket_counts.lowest_value,
+        bucket_counts.highest_value
+
+    from bucket_counts
+    inner join middle_buckets
+        on
+            bucket_counts.extract = middle_buckets.extract
+            and bucket_counts.feature = middle_buckets.feature
+
+),
+
+-- the extracts' features whose middle buckets each hold one value (a whole number's buckets, of width below
+-- 1, always do): a bucket's count is then its value's, and they skip the second pass, which reads every
+-- customer again (at 10 million customers, about 4 of the model's 8 CPU seconds for the four whole-number
+-- features; a product count's middle bucket alone holds about half of the customers).
+single_valued as (
+
+    select
+        extract,
+        feature
+
+    from middle_bucket_counts
+    where
+        {%- for group in groups %}
+            {{ 'or ' if not loop.first }}{{ group }} > 0
+        {%- endfor %}
+    group by extract, feature
+    having min(case when lowest_value = highest_value then 1 else 0 end) = 1
+
+),
+
+multi_valued_middle_buckets as (
+
+    select middle_buckets.*
+
+    from middle_buckets
+    left join single_valued
+        on
+            middle_buckets.extract = single_valued.extract
+            and middle_buckets.feature = single_valued.feature
+    where single_valued.extract is null
+
+),
+
+-- second pass, for the other features: every customer's value in its bucket, beside its extract's and
+-- feature's middle buckets (read once: only the values of middle buckets are kept below)
 bucketed_values as (
 
     {%- for column in counted %}
@@ -153,7 +219,7 @@ bucketed_values as (
             floor(customers.{{ column }}::double / middle_buckets.bucket_width) as bucket
 
         from customers
-        inner join middle_buckets
+        inner join multi_valued_middle_buckets as middle_buckets
             on customers.extract = middle_buckets.extract and middle_buckets.feature = '{{ column }}'
         where customers.{{ column }} is not null
         {{ 'union all' if not loop.last }}
@@ -178,7 +244,8 @@ middle_values as (
 
 ),
 
--- the values of any group's middle buckets, one row per value, counted per group in its own middle buckets
+-- the values of any group's middle buckets, one row per value, counted per group in its own middle buckets:
+-- from the second pass, or from the buckets of one value each
 middle_value_counts as (
 
     select
@@ -194,6 +261,28 @@ middle_value_counts as (
     from middle_values
     where in_churned_middle or in_retained_middle or in_everyone_middle
     group by extract, feature, feature_value
+
+    union all
+
+    select
+        {%- for group in groups %}
+            middle_bucket_counts.{{ group }},
+            middle_bucket_counts.{{ group }}_below,
+            middle_bucket_counts.{{ group }}_middle,
+        {%- endfor %}
+        middle_bucket_counts.extract,
+        middle_bucket_counts.feature,
+        middle_bucket_counts.lowest_value as feature_value
+
+    from middle_bucket_counts
+    inner join single_valued
+        on
+            middle_bucket_counts.extract = single_valued.extract
+            and middle_bucket_counts.feature = single_valued.feature
+    where
+        {%- for group in groups %}
+            {{ 'or ' if not loop.first }}middle_bucket_counts.{{ group }} > 0
+        {%- endfor %}
 
 ),
 
