@@ -121,3 +121,29 @@ def test_cpu_time_counts_the_stages_descendants_and_not_its_waiting() -> None:
     # two interpreters' start-up on top of the grandchild's work, far below the second of sleep
     assert reported - 0.02 <= stage["cpu_seconds"] < reported + 0.9
     assert stage["cpu_seconds"] <= stage["seconds"] * (os.cpu_count() or 1)
+
+
+def test_a_failed_stage_names_its_errors_first_and_last_lines() -> None:
+    """A stage whose stderr is a long trace (a Java stack trace under Spark: the exception on its first line,
+    thousands of frames after it): the error keeps the first line and the last one, says how much it left out,
+    and ends with the stage's last output; a short stderr is kept whole."""
+    import sys
+
+    trace = (
+        "import sys; print('built 3 of 40 models'); print('Database Error in model churn_portrait')\n"
+        "sys.stderr.write('java.lang.StackOverflowError: the first line\\n')\n"
+        "sys.stderr.write(''.join(f'    at org.apache.spark.Frame{i}\\n' for i in range(5000)))\n"
+        "sys.stderr.write('the last line\\n'); sys.exit(3)"
+    )
+    with pytest.raises(RuntimeError) as failed:
+        bench._peak_of([sys.executable, "-c", trace])
+    _command, message = str(failed.value).split(" failed (3).\n", 1)  # the command's text holds the same words
+    assert "java.lang.StackOverflowError: the first line" in message
+    assert message.index("the first line") < message.index("[...]") < message.index("the last line")
+    assert "Frame4999" in message and "Frame2500" not in message
+    assert "characters left out between them" in message
+    assert message.rstrip().endswith("Database Error in model churn_portrait")
+
+    with pytest.raises(RuntimeError) as failed:
+        bench._peak_of([sys.executable, "-c", "import sys; sys.stderr.write('short\\n'); sys.exit(1)"])
+    assert "--- stderr ---\nshort\n" in str(failed.value) and "left out" not in str(failed.value)

@@ -124,6 +124,20 @@ class _TreeMemorySampler(threading.Thread):
         self.join()
 
 
+def _excerpt(name: str, text: str, head_lines: int = 25, tail_chars: int = 3000) -> str:
+    """A failed stage's output for its error: its first `head_lines` lines (where an error's own message is, such
+    as the exception that a Java stack trace follows) and its last `tail_chars` characters (where the traceback
+    ends), with how much lies between them; the whole text when it is no longer than that."""
+    head = "".join(text.splitlines(keepends=True)[:head_lines])
+    if len(head) + tail_chars >= len(text):
+        return f"--- {name} ---\n{text}"
+    tail = text[-tail_chars:]
+    kept = f"first {head_lines} lines and " if head_lines else ""
+    left_out = len(text) - len(head) - len(tail)
+    heading = f"{name}: its {kept}last {tail_chars:,} characters ({left_out:,} characters left out between them)"
+    return f"--- {heading} ---\n{head}[...]\n{tail}"
+
+
 def _peak_of(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, Any]:
     """Run a command; its wall time, its CPU time (user and system, of the process and of every descendant
     waited for: wait4) and its peak resident memory in MiB: the larger of the sampled sum over its process tree
@@ -143,7 +157,10 @@ def _peak_of(command: list[str], env: dict[str, str] | None = None, cwd: Path | 
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{stderr[-3000:]}")
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({process.returncode}).\n"
+            f"{_excerpt('stderr', stderr)}\n{_excerpt('stdout', stdout, head_lines=0, tail_chars=2000)}"
+        )
     peak_mib = max(usage.ru_maxrss, sampler.peak_kib) / 1024
     cpu_seconds = usage.ru_utime + usage.ru_stime
     return {"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mib": peak_mib, "stdout": stdout}
