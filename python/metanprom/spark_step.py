@@ -22,13 +22,16 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import uuid
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pandas as pd
 
+from metanprom.ingest.quality import PYSPARK_PANDAS_WARNING
 from metanprom.settings import PROJECT_DIR
 
 #: The dbt target this module builds.
@@ -300,8 +303,32 @@ class SparkBuild:
     manifest: Any = None
 
 
+_PANDAS_WARNING_SAID: list[bool] = []
+
+
+def say_pyspark_pandas_warning_once(say: Callable[[str], None] | None = None) -> None:
+    """PySpark warns that it does not fully support pandas >= 3 at every conversion between them: about 200 times
+    in one `metanprom spark-build` (dbt and pandas change the warning filters now and then, which makes Python
+    forget which warnings it has shown). Said once per process instead, with the versions and what checks the
+    marts Spark builds; the warning itself is left out for the rest of the process. `say`: where the line goes
+    (default: standard error)."""
+    if _PANDAS_WARNING_SAID:
+        return
+    _PANDAS_WARNING_SAID.append(True)
+    warnings.filterwarnings("ignore", message=PYSPARK_PANDAS_WARNING, category=FutureWarning)
+    if int(pd.__version__.split(".")[0]) >= 3:
+        from pyspark import __version__ as pyspark_version
+
+        (say or (lambda line: print(line, file=sys.stderr)))(
+            f"note: PySpark {pyspark_version} warns that it does not yet fully support pandas >= 3 (pandas "
+            f"{pd.__version__} here), shown once: test_spark checks every mart Spark builds against DuckDB's"
+        )
+
+
 def _invoke(args: list[str], run: str, dbt_vars: dict[str, object] | None = None) -> Any:
     from dbt.cli.main import dbtRunner
+
+    say_pyspark_pandas_warning_once()
 
     command = [
         *args, "--target", TARGET, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),

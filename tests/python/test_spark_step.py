@@ -8,6 +8,7 @@ import sys
 
 import duckdb
 import pandas as pd
+import pytest
 
 from metanprom.spark_step import SqlRelation, _literal, spark_string
 
@@ -204,3 +205,39 @@ def test_a_thrift_query_reads_arrays_back_as_lists() -> None:
     assert frame["quantiles"][0][:2] == [1.0, 2.5] and math.isnan(frame["quantiles"][0][2])
     assert frame["quantiles"][1] is None
     assert list(frame["label"]) == ["[not json", "[]"]
+
+
+#: In a new interpreter with every warning shown (-W default): PySpark's pandas warning said once, then given
+#: again, between warning filter changes as dbt and pandas make them, beside another FutureWarning.
+WARN_SCRIPT = """
+import warnings
+from metanprom import spark_step
+from metanprom.ingest.quality import PYSPARK_PANDAS_WARNING
+for _ in range(2):
+    spark_step.say_pyspark_pandas_warning_once()
+for i in range(3):
+    warnings.warn(PYSPARK_PANDAS_WARNING + f" (conversion {i})", FutureWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+warnings.warn("another future change", FutureWarning)
+"""
+
+
+def test_pyspark_pandas_warning_is_said_once_and_other_warnings_still_shown(tmp_path) -> None:
+    """Without the note, PySpark's warning that it does not fully support pandas >= 3 is shown at every
+    conversion (Python forgets what it showed whenever the filters change): it is said once, by one line naming
+    both versions, and any other warning is still shown."""
+    pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed: nothing warns")
+    script = tmp_path / "warn.py"
+    script.write_text(WARN_SCRIPT, encoding="utf-8")
+    shown = subprocess.run([sys.executable, "-W", "default", str(script)], capture_output=True, text=True, check=True)
+    notes = [line for line in shown.stderr.splitlines() if line.startswith("note: PySpark")]
+    if int(pd.__version__.split(".")[0]) >= 3:
+        assert notes == [
+            f"note: PySpark {pyspark.__version__} warns that it does not yet fully support pandas >= 3 (pandas "
+            f"{pd.__version__} here), shown once: test_spark checks every mart Spark builds against DuckDB's"
+        ]
+    else:
+        assert notes == []
+    assert "conversion" not in shown.stderr
+    assert "FutureWarning: another future change" in shown.stderr
