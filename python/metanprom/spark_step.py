@@ -19,6 +19,7 @@ Spark (metanprom.ingest.gate_sql) use the same connection.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -306,22 +307,23 @@ class SparkBuild:
 _PANDAS_WARNING_SAID: list[bool] = []
 
 
-def say_pyspark_pandas_warning_once(say: Callable[[str], None] | None = None) -> None:
+def say_pyspark_pandas_warning_once() -> None:
     """PySpark warns that it does not fully support pandas >= 3 at every conversion between them: about 200 times
     in one `metanprom spark-build` (dbt and pandas change the warning filters now and then, which makes Python
-    forget which warnings it has shown). Said once per process instead, with the versions and what checks the
-    marts Spark builds; the warning itself is left out for the rest of the process. `say`: where the line goes
-    (default: standard error)."""
-    if _PANDAS_WARNING_SAID:
+    forget which warnings it has shown). Said once per process instead, on standard error, with the versions and
+    what checks the marts Spark builds; the warning itself is left out for the rest of the process. Only where
+    this process runs PySpark (the `session` method; with `thrift` the step reaches Spark through PyHive)."""
+    if _PANDAS_WARNING_SAID or os.environ.get("METANPROM_SPARK_METHOD", "session") != "session":
         return
     _PANDAS_WARNING_SAID.append(True)
     warnings.filterwarnings("ignore", message=PYSPARK_PANDAS_WARNING, category=FutureWarning)
-    if int(pd.__version__.split(".")[0]) >= 3:
+    if int(pd.__version__.split(".")[0]) >= 3 and importlib.util.find_spec("pyspark") is not None:
         from pyspark import __version__ as pyspark_version
 
-        (say or (lambda line: print(line, file=sys.stderr)))(
+        print(
             f"note: PySpark {pyspark_version} warns that it does not yet fully support pandas >= 3 (pandas "
-            f"{pd.__version__} here), shown once: test_spark checks every mart Spark builds against DuckDB's"
+            f"{pd.__version__} here), shown once: test_spark checks every mart Spark builds against DuckDB's",
+            file=sys.stderr,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from metanprom.ingest.quality import PYSPARK_PANDAS_WARNING
 from metanprom.spark_step import SqlRelation, _literal, spark_string
 
 
@@ -226,11 +228,14 @@ warnings.warn("another future change", FutureWarning)
 def test_pyspark_pandas_warning_is_said_once_and_other_warnings_still_shown(tmp_path) -> None:
     """Without the note, PySpark's warning that it does not fully support pandas >= 3 is shown at every
     conversion (Python forgets what it showed whenever the filters change): it is said once, by one line naming
-    both versions, and any other warning is still shown."""
+    both versions, and any other warning is still shown; with the thrift method (no PySpark in the process) the
+    warnings are left as they are."""
     pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed: nothing warns")
     script = tmp_path / "warn.py"
     script.write_text(WARN_SCRIPT, encoding="utf-8")
-    shown = subprocess.run([sys.executable, "-W", "default", str(script)], capture_output=True, text=True, check=True)
+    env = {name: value for name, value in os.environ.items() if name != "METANPROM_SPARK_METHOD"}
+    command = [sys.executable, "-W", "default", str(script)]
+    shown = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     notes = [line for line in shown.stderr.splitlines() if line.startswith("note: PySpark")]
     if int(pd.__version__.split(".")[0]) >= 3:
         assert notes == [
@@ -241,3 +246,10 @@ def test_pyspark_pandas_warning_is_said_once_and_other_warnings_still_shown(tmp_
         assert notes == []
     assert "conversion" not in shown.stderr
     assert "FutureWarning: another future change" in shown.stderr
+
+    # with the thrift method this process runs no PySpark: nothing said, nothing left out
+    thrift = subprocess.run(
+        command, capture_output=True, text=True, check=True, env={**env, "METANPROM_SPARK_METHOD": "thrift"}
+    )
+    assert "note: PySpark" not in thrift.stderr
+    assert thrift.stderr.count("FutureWarning: " + PYSPARK_PANDAS_WARNING) == 3
