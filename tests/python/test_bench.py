@@ -124,26 +124,39 @@ def test_cpu_time_counts_the_stages_descendants_and_not_its_waiting() -> None:
 
 
 def test_a_failed_stage_names_its_errors_first_and_last_lines() -> None:
-    """A stage whose stderr is a long trace (a Java stack trace under Spark: the exception on its first line,
-    thousands of frames after it): the error keeps the first line and the last one, says how much it left out,
-    and ends with the stage's last output; a short stderr is kept whole."""
+    """A stage whose stderr is a long trace (under Spark: start-up lines, then the exception, thousands of frames,
+    a `Caused by:` and more frames): the error keeps the first lines, every line naming an error in between (not
+    the frames), and the last ones, says how much lies between, and ends with the stage's last output; a short
+    stderr is kept whole."""
     import sys
 
     trace = (
         "import sys; print('built 3 of 40 models'); print('Database Error in model churn_portrait')\n"
-        "sys.stderr.write('java.lang.StackOverflowError: the first line\\n')\n"
-        "sys.stderr.write(''.join(f'    at org.apache.spark.Frame{i}\\n' for i in range(5000)))\n"
+        "sys.stderr.write(''.join(f'26/12/07 WARN Utils: start-up line {i}\\n' for i in range(30)))\n"
+        "sys.stderr.write('py4j.protocol.Py4JJavaError: An error occurred while calling o42.sql.\\n')\n"
+        "sys.stderr.write(': java.lang.StackOverflowError\\n')\n"
+        "sys.stderr.write(''.join(f'\\tat org.apache.spark.Frame{i}\\n' for i in range(5000)))\n"
+        "sys.stderr.write('Caused by: java.lang.IllegalStateException: the cause\\n')\n"
+        "sys.stderr.write(''.join(f'\\tat org.apache.spark.Later{i}\\n' for i in range(3000)))\n"
         "sys.stderr.write('the last line\\n'); sys.exit(3)"
     )
     with pytest.raises(RuntimeError) as failed:
         bench._peak_of([sys.executable, "-c", trace])
     _command, message = str(failed.value).split(" failed (3).\n", 1)  # the command's text holds the same words
-    assert "java.lang.StackOverflowError: the first line" in message
-    assert message.index("the first line") < message.index("[...]") < message.index("the last line")
-    assert "Frame4999" in message and "Frame2500" not in message
-    assert "characters left out between them" in message
+    for kept in (
+        "start-up line 0\n",
+        "start-up line 24\n",
+        "Py4JJavaError: An error occurred",
+        ": java.lang.StackOverflowError",
+    ):
+        assert message.index(kept) < message.index("Later2999"), kept
+    assert "Caused by: java.lang.IllegalStateException: the cause" in message
+    assert "start-up line 25\n" not in message
+    assert "Frame2500\n" not in message and "Later0\n" not in message  # frames between head and tail: left out
+    assert "Later2999\nthe last line" in message
+    assert "3 lines naming an error between them" in message
     assert message.rstrip().endswith("Database Error in model churn_portrait")
 
     with pytest.raises(RuntimeError) as failed:
         bench._peak_of([sys.executable, "-c", "import sys; sys.stderr.write('short\\n'); sys.exit(1)"])
-    assert "--- stderr ---\nshort\n" in str(failed.value) and "left out" not in str(failed.value)
+    assert "--- stderr ---\nshort\n" in str(failed.value) and "in between" not in str(failed.value)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -124,18 +125,28 @@ class _TreeMemorySampler(threading.Thread):
         self.join()
 
 
-def _excerpt(name: str, text: str, head_lines: int = 25, tail_chars: int = 3000) -> str:
-    """A failed stage's output for its error: its first `head_lines` lines (where an error's own message is, such
-    as the exception that a Java stack trace follows) and its last `tail_chars` characters (where the traceback
-    ends), with how much lies between them; the whole text when it is no longer than that."""
-    head = "".join(text.splitlines(keepends=True)[:head_lines])
+#: A line of a failed stage's output that names an error: a Python or Java exception (`Caused by:` included), dbt's
+#: and the CLI's failure lines; not a stack frame.
+_ERROR_LINE = re.compile(r"^(?!\s+at )(?!\s+File ).*(Error|Exception|Caused by|failed|error:)")
+
+
+def _excerpt(name: str, text: str, head_lines: int = 25, tail_chars: int = 3000, error_lines: int = 20) -> str:
+    """A failed stage's output for its error: its first `head_lines` lines, the first `error_lines` lines between
+    them and the tail that name an error (`_ERROR_LINE`: under Spark the exception and its `Caused by:` lines come
+    after the start-up's lines and before thousands of frames), and its last `tail_chars` characters (where the
+    traceback ends), with how much is left out; the whole text when it is no longer than head and tail."""
+    lines = text.splitlines(keepends=True)
+    head = "".join(lines[:head_lines])
     if len(head) + tail_chars >= len(text):
         return f"--- {name} ---\n{text}"
     tail = text[-tail_chars:]
-    kept = f"first {head_lines} lines and " if head_lines else ""
-    left_out = len(text) - len(head) - len(tail)
-    heading = f"{name}: its {kept}last {tail_chars:,} characters ({left_out:,} characters left out between them)"
-    return f"--- {heading} ---\n{head}[...]\n{tail}"
+    tail = tail[tail.find("\n") + 1 :] or tail  # from a line's start
+    middle = text[len(head) : len(text) - len(tail)]
+    errors = [line for line in middle.splitlines(keepends=True) if _ERROR_LINE.match(line)][:error_lines]
+    kept = f"first {head_lines} lines, " if head_lines else ""
+    found = f"{len(errors) or 'no'} line{'' if len(errors) == 1 else 's'} naming an error between them"
+    heading = f"{name}: its {kept}last {len(tail):,} characters and {found}; {len(middle):,} characters in between"
+    return f"--- {heading} ---\n{head}[...]\n{''.join(errors)}[...]\n{tail}"
 
 
 def _peak_of(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, Any]:
