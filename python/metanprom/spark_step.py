@@ -19,6 +19,7 @@ Spark (metanprom.ingest.gate_sql) use the same connection.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import math
@@ -187,9 +188,14 @@ class SqlRelation:
         return [duckdb.sqltype(_duckdb_type(kind)) for _, kind in self._described()]
 
 
+def spark_method() -> str:
+    """How dbt and the step reach Spark: profiles.yml's method, $METANPROM_SPARK_METHOD (default `session`)."""
+    return os.environ.get("METANPROM_SPARK_METHOD", "session")
+
+
 def connect() -> SparkSql:
-    """The step's way to Spark, by the profile's method ($METANPROM_SPARK_METHOD, default `session`)."""
-    method = os.environ.get("METANPROM_SPARK_METHOD", "session")
+    """The step's way to Spark, by the profile's method (`spark_method`)."""
+    method = spark_method()
     if method == "session":
         return SessionSql()
     if method == "thrift":
@@ -201,7 +207,7 @@ def open_sql(dbt_vars: dict[str, object] | None = None) -> SparkSql:
     """The step's way to Spark before anything is built (the quality gate on the raw extracts): with the `session`
     method, dbt opens the session first (macro `open_connection`), so it has the profile's settings (warehouse
     folder, metastore, driver memory), which a session made here first would fix for dbt too."""
-    if os.environ.get("METANPROM_SPARK_METHOD", "session") == "session":
+    if spark_method() == "session":
         _invoke(["run-operation", "open_connection"], "gate", dbt_vars)
     return connect()
 
@@ -304,18 +310,15 @@ class SparkBuild:
     manifest: Any = None
 
 
-_PANDAS_WARNING_SAID: list[bool] = []
-
-
+@functools.cache
 def say_pyspark_pandas_warning_once() -> None:
     """PySpark warns that it does not fully support pandas >= 3 at every conversion between them: about 200 times
     in one `metanprom spark-build` (dbt and pandas change the warning filters now and then, which makes Python
     forget which warnings it has shown). Said once per process instead, on standard error, with the versions and
     what checks the marts Spark builds; the warning itself is left out for the rest of the process. Only where
     this process runs PySpark (the `session` method; with `thrift` the step reaches Spark through PyHive)."""
-    if _PANDAS_WARNING_SAID or os.environ.get("METANPROM_SPARK_METHOD", "session") != "session":
+    if spark_method() != "session":
         return
-    _PANDAS_WARNING_SAID.append(True)
     warnings.filterwarnings("ignore", message=PYSPARK_PANDAS_WARNING, category=FutureWarning)
     if int(pd.__version__.split(".")[0]) >= 3 and importlib.util.find_spec("pyspark") is not None:
         from pyspark import __version__ as pyspark_version
