@@ -27,8 +27,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
     inputs = {name: getattr(args, name) for name in FORMATS}
     deliveries = None
+    renderer = None
     if not args.no_deliverables:
         export_formats(args.formats)  # a wrong --formats is refused before the build, not after it
+        from metanprom.delivery.report_process import ReportProcess
+
+        renderer = ReportProcess()  # started while dbt builds (`when_building`), to render the reports
 
         def deliveries(built: Path, swapped_in_as: Path, verdict: pipeline.SwapVerdict | None = None):
             from metanprom.delivery.deliver import deliver
@@ -43,18 +47,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 source=swapped_in_as,
                 checkpoint=verdict.check if verdict else None,
                 before_swap=verdict.wait if verdict else None,
+                renderer=renderer,
             )
 
-    # on DuckDB the exports and reports are made beside the mart gate, and swapped in after the warehouse
-    result = pipeline.build(inputs, warehouse, dbt_target=args.target, beside_mart_gate=deliveries)
-    args.warehouse_replaced = True  # from here on a failure leaves the new warehouse in place
-    if deliveries is not None:
-        if result.beside is not None:
-            delivered = result.beside.result()
-        else:
-            delivered = deliveries(result.warehouse, result.warehouse)
-        result.seconds.update(delivered.seconds)
-        result.cpu_seconds.update(delivered.cpu_seconds)
+    try:
+        # on DuckDB the exports and reports are made beside the mart gate, and swapped in after the warehouse
+        result = pipeline.build(
+            inputs,
+            warehouse,
+            dbt_target=args.target,
+            beside_mart_gate=deliveries,
+            when_building=renderer.start if renderer else None,
+        )
+        args.warehouse_replaced = True  # from here on a failure leaves the new warehouse in place
+        if deliveries is not None:
+            if result.beside is not None:
+                delivered = result.beside.result()
+            else:
+                delivered = deliveries(result.warehouse, result.warehouse)
+            result.seconds.update(delivered.seconds)
+            result.cpu_seconds.update(delivered.cpu_seconds)
+    finally:
+        if renderer is not None:
+            renderer.close()
     if args.timings:
         Path(args.timings).write_text(json.dumps(result.timings(), indent=1), encoding="utf-8")
     print()

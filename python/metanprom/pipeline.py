@@ -313,6 +313,7 @@ def build(
     extra_vars: dict[str, object] | None = None,
     dbt_target: str = "dev",
     beside_mart_gate: Callable[[Path, Path, SwapVerdict], object] | None = None,
+    when_building: Callable[[], None] | None = None,
 ) -> RunResult:
     """Build every model and run every dbt test into a fresh file, then swap it in as `warehouse`.
 
@@ -323,6 +324,9 @@ def build(
     swap). On a failure the run waits for it to end before the new file goes; on success its outcome is
     `RunResult.beside`. It is not called on Spark (the marts are copied into the new file after the gate), nor
     where the file system makes no hard link: `RunResult.beside` is then None.
+
+    `when_building()`: called once the raw gate has passed, as dbt starts building (on either target), to start
+    what the delivery will need while the build runs (the run's report process).
 
     `inputs` maps an extract format to a user's file, or None for the shipped seed. `dbt_target`: the dbt target
     that builds (profiles.yml): `dev`, DuckDB, into the new file itself; `spark`, Apache Spark (`metanprom
@@ -412,6 +416,8 @@ def build(
             engine = _spark_gate(dbt_vars, dbt_env)
             raw_gate(lambda: GateOutcome(quality.check_raw(files, context=gx_context, engine=engine), None), watch)
             gc.collect()  # the gate's frames (every row's numbers) sit in reference cycles: free them before dbt
+            if when_building is not None:
+                when_building()
             watch = Stopwatch()
             log("building on Spark (metanprom spark-build) ...")
             built = _build_on_spark(dbt_vars, dbt_env, log)
@@ -442,6 +448,8 @@ def build(
                         load_statistics()
                     parse.extend((dbt_watch.wall(), dbt_watch.cpu()))
                     raw_gate(raw_future.result, watch, came_back)
+                    if when_building is not None:
+                        when_building()
                     log(f"building the warehouse with dbt build into {building.name} ...")
                     dbt_watch = Stopwatch()
 

@@ -84,7 +84,7 @@ def test_run_passes_report_and_exports_to_the_delivery(
 ) -> None:
     asked: dict[str, object] = {}
 
-    def build(inputs, warehouse, dbt_target, beside_mart_gate):
+    def build(inputs, warehouse, dbt_target, beside_mart_gate, when_building):
         # as on Spark: nothing runs beside the mart gate, the delivery comes after the build
         return pipeline.RunResult(warehouse=warehouse)
 
@@ -123,7 +123,7 @@ def test_run_refuses_an_unknown_export_format_before_it_builds(
     monkeypatch.setattr(
         pipeline,
         "build",
-        lambda inputs, warehouse, dbt_target, beside_mart_gate: pipeline.RunResult(warehouse=warehouse),
+        lambda inputs, warehouse, dbt_target, beside_mart_gate, when_building: pipeline.RunResult(warehouse=warehouse),
     )
     monkeypatch.setattr("metanprom.cli.summary_text", lambda warehouse, inputs: "")
     assert main([*argv, "--no-deliverables"]) == 0

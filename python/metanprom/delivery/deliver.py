@@ -7,8 +7,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from metanprom.clock import Stopwatch
+
+if TYPE_CHECKING:
+    from metanprom.delivery.report_process import ReportProcess
 
 REPORT_LANGUAGES = ("en", "ru")
 #: The step name of the exports and the reports together, as they run.
@@ -23,7 +27,8 @@ class Delivered:
     reports: list[Path]
     #: wall seconds of each, and of both side by side (SIDE_BY_SIDE)
     seconds: dict[str, float] = field(default_factory=dict)
-    #: CPU seconds of both side by side (one process: its CPU time cannot be told apart per thread)
+    #: CPU seconds of both side by side (this process's, whose CPU time cannot be told apart per thread, and the
+    #: report process's for the reports, if they were rendered there)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -38,6 +43,7 @@ def deliver(
     source: Path | None = None,
     checkpoint: Callable[[], None] | None = None,
     before_swap: Callable[[], None] | None = None,
+    renderer: ReportProcess | None = None,
 ) -> Delivered:
     """Write the exports of `warehouse` into `exports_dir` and its reports into `report_dir` (each None: under
     `settings.output_dir()`); `formats`: the export formats (`export.export_formats`; None: every one).
@@ -48,12 +54,16 @@ def deliver(
     A run delivers its new warehouse before it is swapped in (beside the mart gate: `pipeline.SwapVerdict`):
     `source` is the warehouse the exports and reports name; `checkpoint` (between steps) and `before_swap`
     (before each swap in) raise to abandon them, and nothing is swapped in.
+
+    `renderer`: a report process (`report_process.ReportProcess`, the run's) that renders the reports while the
+    exports run here; without it both run in this process, in two threads.
     """
     from metanprom.delivery.export import export, export_formats
-    from metanprom.delivery.report import write_reports
+    from metanprom.delivery.report import write_rendered, write_reports
 
     chosen = export_formats(formats)  # before anything runs: a wrong format is refused at once
     seconds: dict[str, float] = {}
+    elsewhere: list[float] = []  # the report process's CPU seconds for the reports
 
     def exports() -> Path:
         step = time.perf_counter()
@@ -76,7 +86,12 @@ def deliver(
         step = time.perf_counter()
         if checkpoint:
             checkpoint()
-        paths = write_reports(warehouse, REPORT_LANGUAGES, report_dir, source=source, before_swap=before_swap)
+        if renderer is None:
+            paths = write_reports(warehouse, REPORT_LANGUAGES, report_dir, source=source, before_swap=before_swap)
+        else:
+            texts, cpu = renderer.render(warehouse, REPORT_LANGUAGES, source)
+            elsewhere.append(cpu)
+            paths = write_rendered(texts, report_dir, before_swap)
         seconds["reports"] = time.perf_counter() - step
         log(f"  reports done in {seconds['reports']:.1f} s")
         return paths
@@ -87,5 +102,5 @@ def deliver(
     with ThreadPoolExecutor(max_workers=2) as pool:
         export_job, report_job = pool.submit(exports), pool.submit(reports)
         delivered = Delivered(exports=export_job.result(), reports=report_job.result(), seconds=seconds)
-    delivered.seconds[SIDE_BY_SIDE], delivered.cpu_seconds[SIDE_BY_SIDE] = watch.wall(), watch.cpu()
+    delivered.seconds[SIDE_BY_SIDE], delivered.cpu_seconds[SIDE_BY_SIDE] = watch.wall(), watch.cpu() + sum(elsewhere)
     return delivered

@@ -21,10 +21,6 @@ from typing import Any
 
 import duckdb
 import jinja2
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
 from metanprom import project
 from metanprom.ingest.formats import FORMATS
@@ -105,10 +101,21 @@ def _int(x: int | None) -> str:
     return "n/a" if x is None else f"{x:,}".replace(",", "\u202f")
 
 
+def _pyplot():
+    """matplotlib's pyplot on its file-only backend (Agg), loaded by the first chart: a process that only writes
+    reports rendered elsewhere (`report_process`) never loads matplotlib."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _png(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     return f'<img alt="" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
 
 
@@ -156,6 +163,7 @@ def charts(rows: dict[str, list[dict[str, Any]]], lang: str) -> dict[str, str]:
     t, names, features = TEXT[lang], EXTRACT_NAMES[lang], FEATURE_NAMES[lang]
     summary, products, by_feature = rows["summary"], rows["products"], rows["by_feature"]
     extracts = [s["extract"] for s in summary]
+    plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 3))
     width = 0.8 / max(len(extracts), 1)
@@ -223,29 +231,32 @@ def write_report(warehouse: Path, lang: str, out_dir: Path | None = None) -> Pat
     return write_reports(warehouse, (lang,), out_dir)[0]
 
 
-def write_reports(
-    warehouse: Path,
-    langs: tuple[str, ...],
-    out_dir: Path | None = None,
-    source: Path | None = None,
-    before_swap: Callable[[], None] | None = None,
-) -> list[Path]:
-    """Write report_<lang>.html for each language atomically (the marts read once for all); return their paths.
-
-    Each is written to a new file, renamed over the old one once every one is written and `before_swap` (if given)
-    has returned; if anything raises before the renames, the new files go and every old one stays. `source`: the
-    warehouse the reports name (default `warehouse`; a run that reports on its new file before it is swapped in
-    names where it goes)."""
+def _check_languages(langs: tuple[str, ...]) -> None:
     for lang in langs:
         if lang not in TEXT:
             raise ValueError(f"unknown language {lang!r}; expected en or ru")
+
+
+def render_reports(warehouse: Path, langs: tuple[str, ...], source: Path | None = None) -> dict[str, str]:
+    """Each language's report, as HTML text, from the marts of `warehouse` (read once for all). `source`: the
+    warehouse the reports name (default `warehouse`)."""
+    _check_languages(langs)
+    rows = report_rows(warehouse)
+    return {lang: render_report(rows, lang, str(source or warehouse)) for lang in langs}
+
+
+def write_rendered(
+    texts: dict[str, str], out_dir: Path | None = None, before_swap: Callable[[], None] | None = None
+) -> list[Path]:
+    """Write report_<lang>.html for each language's text (`render_reports`) atomically; return their paths.
+
+    Each is written to a new file, renamed over the old one once every one is written and `before_swap` (if given)
+    has returned; if anything raises before the renames, the new files go and every old one stays."""
     out_dir = Path(out_dir) if out_dir else output_dir() / "report"
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = report_rows(warehouse)
     written: list[tuple[str, Path]] = []
     try:
-        for lang in langs:
-            text = render_report(rows, lang, str(source or warehouse))
+        for lang, text in texts.items():
             target = out_dir / f"report_{lang}.html"
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=out_dir)
             written.append((tmp, target))
@@ -261,4 +272,20 @@ def write_reports(
     finally:
         for tmp, _ in written:
             Path(tmp).unlink(missing_ok=True)
-    return [out_dir / f"report_{lang}.html" for lang in langs]
+    return [out_dir / f"report_{lang}.html" for lang in texts]
+
+
+def write_reports(
+    warehouse: Path,
+    langs: tuple[str, ...],
+    out_dir: Path | None = None,
+    source: Path | None = None,
+    before_swap: Callable[[], None] | None = None,
+) -> list[Path]:
+    """Write report_<lang>.html for each language atomically (the marts read once for all); return their paths.
+
+    Rendered here (`render_reports`), then written as `write_rendered` writes them. `source`: the warehouse the
+    reports name (default `warehouse`; a run that reports on its new file before it is swapped in names where it
+    goes)."""
+    _check_languages(langs)
+    return write_rendered(render_reports(warehouse, langs, source), out_dir, before_swap)
