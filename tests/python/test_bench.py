@@ -29,7 +29,7 @@ def test_bench_runs_on_a_small_size_and_writes_its_files(tmp_path: Path, monkeyp
         "Polars baseline",
         "metanprom run",
         bench.STAGE_RUN_AGAIN,
-        "hypotheses (read back)",
+        bench.STAGE_HYPOTHESES,
         bench.STAGE_SAME_ANALYSIS,
     ):
         assert stages[stage]["seconds"] > 0
