@@ -17,6 +17,7 @@ import pytest
 from metanprom import pipeline
 from metanprom.cli import main
 from metanprom.delivery import deliver as deliver_module
+from metanprom.delivery.report_process import ReportProcess
 from metanprom.devtools.generator import INVALID_PRODUCTS_EVERY
 from metanprom.ingest.check_results import CheckResult
 from metanprom.ingest.gate_process import GateOutcome, GateProcess
@@ -196,9 +197,11 @@ def test_a_failed_raw_gate_stops_the_run_before_dbt(
     row[balance] = "-5"  # a negative balance: an error-severity check
     bad = tmp_path / "negative.csv"
     bad.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+    started: list[str] = []
     with pytest.raises(pipeline.QualityGateError, match="balance"):
-        pipeline.build({"bank_scrooge": bad}, target, log=lambda _: None)
+        pipeline.build({"bank_scrooge": bad}, target, log=lambda _: None, when_building=lambda: started.append("x"))
     assert invoked == ["parse"]
+    assert started == [], "what the build would need (the run's report process) was started"
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
     assert not list(tmp_path.glob("metanprom_building_*")), "no new file was started"
 
@@ -443,10 +446,27 @@ def test_the_exports_and_reports_are_made_beside_the_mart_gate_and_name_the_ware
 ) -> None:
     """On DuckDB the exports and reports read the new file while the mart gate checks it; they name the warehouse
     it becomes, and are swapped in after it. Here they open it only after the swap (a slow start): they read it by
-    a name the swap leaves in place, which goes once they are done."""
+    a name the swap leaves in place, which goes once they are done. The reports are rendered by the run's report
+    process, started once the raw gate has passed (its results written for dbt) and before dbt builds."""
     calls = _delivered_from(monkeypatch, after_the_swap=True)
     target, exports, reports = tmp_path / "w.duckdb", tmp_path / "exports", tmp_path / "reports"
+    seen: list[tuple[str, bool]] = []
+    start, render = ReportProcess.start, ReportProcess.render
+
+    def spied_start(process: ReportProcess) -> None:
+        building = list(tmp_path.glob("metanprom_building_*.duckdb"))
+        seen.append(("start", (tmp_path / ".inputs" / "raw_checks.json").exists() and not building))
+        start(process)
+
+    def spied_render(process: ReportProcess, *args, **kwargs):
+        seen.append(("render", True))
+        return render(process, *args, **kwargs)
+
+    monkeypatch.setattr(ReportProcess, "start", spied_start)
+    monkeypatch.setattr(ReportProcess, "render", spied_render)
     assert main(["run", "--warehouse", str(target), "--exports", str(exports), "--report", str(reports)]) == 0
+    assert seen[0] == ("start", True), "started after the raw gate, before dbt's build"
+    assert [step for step, _ in seen].count("render") == 1
     assert len(calls) == 1 and calls[0]["verdict"]
     assert calls[0]["warehouse"].name.startswith("metanprom_building_"), "they read the new file, not the swapped one"
     assert json.loads((exports / "export.json").read_text())["warehouse"] == str(target)

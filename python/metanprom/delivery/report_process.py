@@ -2,7 +2,7 @@
 
 In the run's own process the exports and the reports take turns holding the interpreter lock: both are mostly
 Python at 10,000 rows (the exports' statements, matplotlib's text layout), so side by side in two threads they
-took about as long as one after the other. Here the reports are rendered in a second process, started and
+gained little over one after the other. Here the reports are rendered in a second process, started and
 loaded with matplotlib while dbt builds (at 10,000 rows the build keeps one core busy, its Python), so they use
 the other core when the marts are built. The reports come back as HTML text; the run writes them and swaps them
 in as before (`report.write_rendered`), so what is written, and when, is unchanged.
