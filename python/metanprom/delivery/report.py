@@ -101,7 +101,7 @@ def _int(x: int | None) -> str:
     return "n/a" if x is None else f"{x:,}".replace(",", "\u202f")
 
 
-def _pyplot():
+def pyplot():
     """matplotlib's pyplot on its file-only backend (Agg), loaded by the first chart: a process that only writes
     reports rendered elsewhere (`report_process`) never loads matplotlib."""
     import matplotlib
@@ -115,7 +115,7 @@ def _pyplot():
 def _png(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return f'<img alt="" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
 
 
@@ -163,7 +163,7 @@ def charts(rows: dict[str, list[dict[str, Any]]], lang: str) -> dict[str, str]:
     t, names, features = TEXT[lang], EXTRACT_NAMES[lang], FEATURE_NAMES[lang]
     summary, products, by_feature = rows["summary"], rows["products"], rows["by_feature"]
     extracts = [s["extract"] for s in summary]
-    plt = _pyplot()
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 3))
     width = 0.8 / max(len(extracts), 1)

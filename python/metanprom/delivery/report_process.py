@@ -25,7 +25,7 @@ def _load() -> None:
     """In the report process: the report module and matplotlib loaded, before the marts are built."""
     from metanprom.delivery import report
 
-    report._pyplot()
+    report.pyplot()
 
 
 def _render(warehouse: Path, langs: tuple[str, ...], source: Path | None) -> tuple[dict[str, str], float]:
