@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from metanprom.delivery.report import render_report
+import pytest
+
+from metanprom.delivery.report import render_report, write_reports
 
 
 def _rows() -> dict[str, list[dict[str, object]]]:
@@ -73,3 +76,14 @@ def test_text_from_the_marts_is_escaped_and_the_language_is_the_one_asked_for() 
     assert '<html lang="ru">' in russian
     assert "Отток &lt;иной&gt;." in russian
     assert "текущая выгрузка" in russian
+
+
+def test_an_unknown_language_is_refused_before_any_mart_is_read_or_report_written(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "report_en.html").write_text("old", encoding="utf-8")
+    # no warehouse at that path: the language is refused before it would be opened
+    with pytest.raises(ValueError, match=r"unknown language 'de'; expected en or ru"):
+        write_reports(tmp_path / "no_such.duckdb", ("en", "de"), out)
+    assert [p.name for p in out.iterdir()] == ["report_en.html"]
+    assert (out / "report_en.html").read_text(encoding="utf-8") == "old"

@@ -231,16 +231,12 @@ def write_report(warehouse: Path, lang: str, out_dir: Path | None = None) -> Pat
     return write_reports(warehouse, (lang,), out_dir)[0]
 
 
-def _check_languages(langs: tuple[str, ...]) -> None:
-    for lang in langs:
-        if lang not in TEXT:
-            raise ValueError(f"unknown language {lang!r}; expected en or ru")
-
-
 def render_reports(warehouse: Path, langs: tuple[str, ...], source: Path | None = None) -> dict[str, str]:
     """Each language's report, as HTML text, from the marts of `warehouse` (read once for all). `source`: the
     warehouse the reports name (default `warehouse`)."""
-    _check_languages(langs)
+    for lang in langs:
+        if lang not in TEXT:
+            raise ValueError(f"unknown language {lang!r}; expected en or ru")
     rows = report_rows(warehouse)
     return {lang: render_report(rows, lang, str(source or warehouse)) for lang in langs}
 
@@ -287,5 +283,4 @@ def write_reports(
     Rendered here (`render_reports`), then written as `write_rendered` writes them. `source`: the warehouse the
     reports name (default `warehouse`; a run that reports on its new file before it is swapped in names where it
     goes)."""
-    _check_languages(langs)
     return write_rendered(render_reports(warehouse, langs, source), out_dir, before_swap)
